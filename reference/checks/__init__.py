@@ -1,0 +1,1 @@
+"""The check engine: contract checks that know K-means, and their adapters."""
