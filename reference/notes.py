@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._lloyd import Step, inertia
-from ._validation import check_means
+from ._validation import check_max_iter, check_means
 
 __all__ = ["NotesRun", "notes_assign", "notes_lloyd", "notes_update"]
 
@@ -101,8 +101,7 @@ def notes_lloyd(df: pd.DataFrame, data_cols: list[str], mu0, max_iter: int = 300
         raise ValueError(f"data_cols names columns that df does not have: {missing!r}.")
     X = df[list(data_cols)]
     means = check_means(mu0, X.shape[1], name="mu0")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
+    max_iter = check_max_iter(max_iter)
 
     all_means, all_labels = [means], [notes_assign(X, means)]
     empty_at, emptied = None, ()
