@@ -10,9 +10,22 @@ from .data import (EMPTY_CLUSTER_SEED, NOTES_SEED, STUCK_SEED, Blobs, load_iris_
                    notes_blobs, notes_initial_means)
 from .notes import NotesRun, notes_lloyd
 
+
+
+def __getattr__(name: str):
+    # KMeans pulls in scikit-learn; loading it lazily keeps `import reference`
+    # (and so the grading worker's start-up) light.
+    if name == "KMeans":
+        from .estimator import KMeans
+
+        return KMeans
+    raise AttributeError(f"module 'reference' has no attribute {name!r}")
+
+
 __all__ = [
     "Blobs",
     "EMPTY_CLUSTER_SEED",
+    "KMeans",
     "NOTES_SEED",
     "NotesRun",
     "STUCK_SEED",

@@ -1,81 +1,374 @@
 """Lloyd's algorithm: the three contract steps, inertia, initialisation and the loop.
 
 The public functions validate their inputs once and hand plain float64 arrays
-to small private kernels (``_assign``, ``_update``, ...). The kernels never
-allocate an (n, k, d) temporary: rows are processed in chunks so the extra
-memory stays at O(chunk * k) whatever the size of the data.
+to small private kernels (``_assign``, ``_update``, ``_inertia``). The kernels
+work through the rows in chunks sized for the CPU cache, reusing buffers
+allocated once per call and thread, so the extra memory stays at
+O(chunk * (k + d)) per thread whatever the number of rows -- never an (n, k, d)
+temporary. Large inputs are spread over one thread per core, as scikit-learn
+does with OpenMP; the results do not depend on the number of threads.
+
+How the kernels choose their method
+-----------------------------------
+Assignment, few features (``d <= _SMALL_D``)
+    The squared distances are computed from the differences, one mean at a
+    time, and a running minimum keeps the best mean so far. With two features a
+    distance is five cheap vector operations, the result is exact (no
+    cancellation), and no (rows, k) block has to be searched with ``argmin``,
+    which NumPy does row by row.
+Assignment, many features
+    ``||x - m||^2 = ||x||^2 - 2 x.m + ||m||^2``: the middle term for a whole
+    chunk is one matrix product (BLAS), and ``||x||^2`` does not change which
+    mean is nearest. The expansion rounds differently from the definition, so
+    rows whose two best candidates are within rounding distance are recomputed
+    from the differences, which keeps exact ties going to the lowest index.
+    With few features the product is a poor fit for BLAS (inner dimension 2)
+    and the bookkeeping around it costs more than the exact form.
+Update
+    Per-cluster sums: with few features one ``bincount`` per feature; with many,
+    each chunk is sorted by label (a radix sort on one-byte keys) and every run
+    of equal labels is summed with ``np.add.reduceat`` -- O(n d) work, where a
+    one-hot matrix product would cost O(n k d). The Lloyd loop sums each chunk
+    right after assigning it, while it is still in the cache
+    (``_assign_and_sum``).
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from ._validation import check_labels, check_means, check_n_clusters, check_X
+from ._validation import (check_init, check_label_pair, check_labels, check_max_iter, check_means,
+                          check_n_clusters, check_X)
 
-# Rows per chunk: keeps a chunk's (rows, k) distance block inside the L2 cache.
-_CHUNK_ROWS = 4096
-# Below this many features the exact difference form is as fast as GEMM.
-_SMALL_D = 8
+# Float64 working set per chunk. Two megabytes keep a chunk's vectors in the
+# last-level cache while leaving few enough chunks that NumPy's per-call
+# overhead (about a microsecond; the small-d path makes 3d + 4 calls per mean
+# per chunk) stays small next to the arithmetic: measured at (1e6, 2, 8),
+# 512 KiB chunks take 1.3x and 128 KiB chunks 2.8x as long.
+_CHUNK_BYTES = 1 << 21
+# Threads for the chunk loops; None means one per usable core.
+_MAX_THREADS: int | None = None
+# Fewest rows per chunk on the matrix-product path: BLAS only gets efficient
+# on products of a few million flops.
+_MIN_PRODUCT_ROWS = 4096
+# Up to this many features the assignment uses the difference form (measured
+# crossover: 4 to 6 features depending on k). Below 8 features NumPy sums a row
+# left to right too, so this path gives bit for bit the distances of
+# ((X[:, None] - means[None]) ** 2).sum(axis=2).
+_SMALL_D = 4
+# Rounding error of the expansion relative to ||x||^2 + ||m||^2, per feature.
+# The error bound is about 4 (d + 2) unit roundoffs; this keeps a wide margin,
+# and a margin only costs a few exact recomputations.
+_TIE_TOLERANCE = 64 * np.finfo(np.float64).eps
 
 
-# --------------------------------------------------------------------------- kernels
-def _sq_distances_exact(X: np.ndarray, means: np.ndarray) -> np.ndarray:
-    """(n, k) squared distances from the differences: exact, for small d."""
-    out = np.zeros((X.shape[0], means.shape[0]))
-    for j in range(X.shape[1]):
-        diff = X[:, j, None] - means[None, :, j]
-        out += diff * diff
-    return out
+# --------------------------------------------------------------------------- chunking
+def _rows_per_chunk(d: int, k: int) -> int:
+    """Rows per chunk for data with ``d`` features and ``k`` means (all kernels agree)."""
+    if d <= _SMALL_D:
+        # the transposed chunk plus a handful of row vectors
+        return max(1, _CHUNK_BYTES // (8 * (d + 5)))
+    return max(_MIN_PRODUCT_ROWS, _CHUNK_BYTES // (8 * (d + k)))
 
 
-def _assign(X: np.ndarray, means: np.ndarray) -> np.ndarray:
-    """Index of the nearest mean for every row; exact ties go to the lowest index."""
-    n, d = X.shape
-    labels = np.empty(n, dtype=np.intp)
-    means_sq = np.einsum("ij,ij->i", means, means)
-    for start in range(0, n, _CHUNK_ROWS):
-        chunk = X[start:start + _CHUNK_ROWS]
-        if d <= _SMALL_D:
-            labels[start:start + _CHUNK_ROWS] = _sq_distances_exact(chunk, means).argmin(axis=1)
-            continue
-        # ||x - m||^2 = ||x||^2 - 2 x.m + ||m||^2; ||x||^2 does not change the argmin.
-        partial = means_sq - 2.0 * (chunk @ means.T)
-        best = partial.argmin(axis=1)
-        labels[start:start + _CHUNK_ROWS] = best
-        # The expansion rounds differently from the definition; rows whose best two
-        # candidates are within rounding error are recomputed exactly.
-        x_sq = np.einsum("ij,ij->i", chunk, chunk)
-        scale = x_sq + means_sq.max()
-        gap = partial - partial[np.arange(len(chunk)), best][:, None]
-        gap[np.arange(len(chunk)), best] = np.inf
-        near = np.flatnonzero(gap.min(axis=1) <= 64 * d * np.finfo(float).eps * scale) \
-            if means.shape[0] > 1 else np.empty(0, dtype=np.intp)
-        if near.size:
-            exact = ((chunk[near, None, :] - means[None, :, :]) ** 2).sum(axis=2)
-            labels[start + near] = exact.argmin(axis=1)
+def _chunks(n: int, rows: int) -> Iterator[slice]:
+    """Consecutive row slices of at most ``rows`` rows covering ``range(n)``."""
+    for start in range(0, n, rows):
+        yield slice(start, min(start + rows, n))
+
+
+def _n_threads() -> int:
+    """Threads for the chunk loops: one per usable core, like scikit-learn's OpenMP loops."""
+    if _MAX_THREADS:
+        return _MAX_THREADS
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may use
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _map_chunks(n: int, rows: int, make_task: Callable[[], Callable[[slice], object]]
+                ) -> Iterator:
+    """Apply a task to every chunk of ``range(n)``; yield the results in chunk order.
+
+    ``make_task()`` builds a task, with its own buffers, once per thread.
+    Threads pay off because NumPy releases the GIL inside its vector loops and
+    BLAS calls; meanwhile BLAS is held to one thread of its own so the two
+    kinds of threads do not fight over the cores (on a busy machine that fight
+    made iterations 2x slower). Results arrive in chunk order whatever the
+    number of threads, so sums folded from them -- and everything after -- are
+    bit for bit the same on every machine.
+    """
+    chunks = list(_chunks(n, rows))
+    threads = min(_n_threads(), len(chunks))
+    if threads == 1:
+        task = make_task()
+        yield from (task(chunk) for chunk in chunks)
+        return
+    local = threading.local()
+
+    def run(chunk: slice):
+        if not hasattr(local, "task"):
+            local.task = make_task()
+        return local.task(chunk)
+
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        yield from pool.map(run, chunks)
+
+
+def _label_dtype(k: int) -> np.dtype:
+    """The smallest unsigned integer type that holds the labels ``0..k-1``.
+
+    One-byte labels make the running minimum's bookkeeping cheap and let the
+    update sort them with a radix sort.
+    """
+    return np.min_scalar_type(max(k - 1, 0))
+
+
+# --------------------------------------------------------------------------- assignment
+def _assign_exact(X: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The definition itself, in blocks small enough to bound the (rows, k, d) temporary."""
+    k, d = means.shape
+    labels = np.empty(len(X), dtype=np.intp)
+    for chunk in _chunks(len(X), max(1, _CHUNK_BYTES // (8 * k * d))):
+        labels[chunk] = ((X[chunk, None, :] - means[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
     return labels
 
 
+class _NearestByDifferences:
+    """Nearest mean for few features: exact distances, one mean at a time.
+
+    Each mean costs a handful of vector operations over the chunk, and a
+    running minimum replaces ``argmin`` along the short k axis, which NumPy
+    does row by row. Means are visited in index order and a later mean wins
+    only if it is strictly closer, so exact ties stay with the lowest index.
+    """
+
+    def __init__(self, means: np.ndarray, rows: int):
+        k, d = means.shape
+        self.means = means
+        self._xt = np.empty((d, rows))
+        self._dist, self._work, self._best = np.empty(rows), np.empty(rows), np.empty(rows)
+        self._best_j, self._closer = np.empty(rows, _label_dtype(k)), np.empty(rows, _label_dtype(k))
+
+    def _sq_distances(self, xt: np.ndarray, mean: np.ndarray, out: np.ndarray) -> None:
+        """``out[i] = sum_f (xt[f, i] - mean[f]) ** 2``, summed left to right like NumPy."""
+        work = self._work[:len(out)]
+        np.subtract(xt[0], mean[0], out=out)
+        np.square(out, out=out)
+        for f in range(1, len(xt)):
+            np.subtract(xt[f], mean[f], out=work)
+            np.square(work, out=work)
+            out += work
+
+    def __call__(self, X_c: np.ndarray) -> np.ndarray:
+        m = len(X_c)
+        xt, dist, best = self._xt[:, :m], self._dist[:m], self._best[:m]
+        best_j, closer = self._best_j[:m], self._closer[:m]
+        np.copyto(xt, X_c.T)  # feature-major, so each feature is one contiguous vector
+        self._sq_distances(xt, self.means[0], best)
+        best_j.fill(0)
+        for j in range(1, len(self.means)):
+            self._sq_distances(xt, self.means[j], dist)
+            np.less(dist, best, out=closer)
+            # Branch-free "where closer, take j": best_j < j, so max(best_j, j * closer)
+            # is j where closer is 1 and best_j elsewhere (np.copyto with a random
+            # mask is several times slower).
+            np.multiply(closer, j, out=closer)
+            np.maximum(best_j, closer, out=best_j)
+            np.minimum(best, dist, out=best)
+        return best_j
+
+
+class _NearestByProduct:
+    """Nearest mean for many features: one matrix product per chunk.
+
+    ``||x - m||^2 = ||x||^2 - 2 x.m + ||m||^2``: the middle term for a whole
+    chunk is one BLAS product and ``||x||^2`` does not change which mean is
+    nearest. The expansion rounds differently from the definition, so rows
+    whose runner-up is within rounding error of the best are recomputed from
+    the differences; exact ties then still go to the lowest index.
+    """
+
+    def __init__(self, means: np.ndarray, rows: int):
+        self.means = means
+        self._neg2_means_t = -2.0 * means.T  # (d, k): the product gives -2 x.m directly
+        self._means_sq = np.einsum("ij,ij->i", means, means)
+        self._partial = np.empty((rows, len(means)))
+        self._labels = np.empty(rows, dtype=np.intp)
+
+    def __call__(self, X_c: np.ndarray) -> np.ndarray:
+        m = len(X_c)
+        partial, labels = self._partial[:m], self._labels[:m]
+        # partial[i, j] = ||m_j||^2 - 2 x_i.m_j = ||x_i - m_j||^2 - ||x_i||^2
+        np.matmul(X_c, self._neg2_means_t, out=partial)
+        partial += self._means_sq
+        np.argmin(partial, axis=1, out=labels)
+        if len(self.means) > 1:
+            near = self._near_ties(X_c, partial, labels)
+            if near.size:
+                labels[near] = _assign_exact(X_c[near], self.means)
+        return labels
+
+    def _near_ties(self, X_c: np.ndarray, partial: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """Rows with a second mean within rounding error of the best one.
+
+        Outside this set the expansion's order is certainly the true order (and
+        the order of the distances computed from the differences), so its
+        choice is the exact answer.
+        """
+        rows, k = partial.shape
+        slack = np.einsum("ij,ij->i", X_c, X_c)
+        slack += self._means_sq.max()
+        slack *= _TIE_TOLERANCE * X_c.shape[1]
+        slack += partial.reshape(-1)[np.arange(0, rows * k, k) + best]  # the best value
+        close = partial <= slack[:, None]
+        # Every row counts its best mean once; a whole-array count is fast, while
+        # counting along the short k axis is slow, so look closer only if needed.
+        if np.count_nonzero(close) == rows:
+            return np.empty(0, dtype=np.intp)
+        return np.flatnonzero(np.count_nonzero(close, axis=1) > 1)
+
+
+def _nearest_finder(means: np.ndarray, rows: int):
+    """The assignment kernel for chunks of at most ``rows`` rows (see the module docstring)."""
+    if means.shape[1] <= _SMALL_D:
+        return _NearestByDifferences(means, rows)
+    return _NearestByProduct(means, rows)
+
+
+def _assign(X: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """Index of the nearest mean for every row; exact ties go to the lowest index.
+
+    ``X`` (n, d) and ``means`` (k, d) are validated float64 arrays.
+    """
+    n, d = X.shape
+    rows = min(n, _rows_per_chunk(d, len(means)))
+    labels = np.empty(n, dtype=np.intp)
+
+    def make_task():
+        nearest = _nearest_finder(means, rows)
+
+        def task(chunk: slice) -> None:
+            labels[chunk] = nearest(X[chunk])  # chunks are disjoint: safe across threads
+        return task
+
+    for _ in _map_chunks(n, rows, make_task):
+        pass
+    return labels
+
+
+# --------------------------------------------------------------------------- update
+class _ChunkSummer:
+    """Per-cluster sums and counts of one chunk of rows.
+
+    With few features one weighted ``bincount`` per feature is fastest. With
+    many, the chunk is sorted on its labels (a radix sort for one-byte keys) so
+    each cluster's rows form one run, and ``np.add.reduceat`` sums every run in
+    a single call: O(rows * d) work, where a one-hot matrix product would cost
+    O(rows * k * d) -- as much as the assignment itself.
+    """
+
+    def __init__(self, k: int, d: int, rows: int):
+        self.k = k
+        self._grouped = np.empty((rows, d)) if d > _SMALL_D else None
+
+    def __call__(self, X_c: np.ndarray, labels_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        k = self.k
+        counts = np.bincount(labels_c, minlength=k)
+        if self._grouped is None:
+            sums = np.empty((k, X_c.shape[1]))
+            for f in range(X_c.shape[1]):
+                sums[:, f] = np.bincount(labels_c, weights=X_c[:, f], minlength=k)
+            return sums, counts
+        keys = labels_c.astype(_label_dtype(k), copy=False)
+        order = np.argsort(keys, kind="stable")
+        grouped = self._grouped[:len(order)]
+        np.take(X_c, order, axis=0, out=grouped, mode="clip")  # "raise" would buffer `out`
+        keys = keys[order]
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        sums = np.zeros((k, X_c.shape[1]))
+        sums[keys[starts]] = np.add.reduceat(grouped, starts, axis=0)
+        return sums, counts
+
+
+class _ClusterSums:
+    """Per-cluster sums and counts over all rows, added up in chunk order."""
+
+    def __init__(self, k: int, d: int, parts: Iterable[tuple[np.ndarray, np.ndarray]]):
+        self.sums = np.zeros((k, d))
+        self.counts = np.zeros(k, dtype=np.intp)
+        for sums, counts in parts:
+            self.sums += sums
+            self.counts += counts
+
+    def means(self, current: np.ndarray) -> np.ndarray:
+        """The cluster means; an empty cluster keeps its ``current`` mean."""
+        new = current.copy()
+        filled = self.counts > 0
+        new[filled] = self.sums[filled] / self.counts[filled, None]
+        return new
+
+
 def _update(X: np.ndarray, labels: np.ndarray, means: np.ndarray) -> np.ndarray:
-    """Mean of each cluster's rows; an empty cluster keeps its current mean."""
-    k, d = means.shape
-    counts = np.bincount(labels, minlength=k)
-    sums = np.empty((k, d))
-    for j in range(d):
-        sums[:, j] = np.bincount(labels, weights=X[:, j], minlength=k)
-    new = means.copy()
-    filled = counts > 0
-    new[filled] = sums[filled] / counts[filled, None]
-    return new
+    """Mean of each cluster's rows; an empty cluster keeps its current mean.
+
+    ``labels`` are validated intp indices into the rows of ``means``.
+    """
+    n, d = X.shape
+    k = len(means)
+    rows = min(n, _rows_per_chunk(d, k))
+
+    def make_task():
+        summer = _ChunkSummer(k, d, rows)
+        return lambda chunk: summer(X[chunk], labels[chunk])
+
+    return _ClusterSums(k, d, _map_chunks(n, rows, make_task)).means(means)
 
 
+def _assign_and_sum(X: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, _ClusterSums]:
+    """``_assign`` and the sums ``_update`` needs for its labels, in one pass over ``X``.
+
+    This is one Lloyd iteration: each chunk is summed while it is still in the
+    cache. Same chunks, same kernels, so the result equals ``_assign`` followed
+    by ``_update`` bit for bit.
+    """
+    n, d = X.shape
+    k = len(means)
+    rows = min(n, _rows_per_chunk(d, k))
+    labels = np.empty(n, dtype=np.intp)
+
+    def make_task():
+        nearest, summer = _nearest_finder(means, rows), _ChunkSummer(k, d, rows)
+
+        def task(chunk: slice) -> tuple[np.ndarray, np.ndarray]:
+            X_c = X[chunk]
+            labels_c = nearest(X_c)
+            labels[chunk] = labels_c
+            return summer(X_c, labels_c)
+        return task
+
+    return labels, _ClusterSums(k, d, _map_chunks(n, rows, make_task))
+
+
+# --------------------------------------------------------------------------- inertia
 def _inertia(X: np.ndarray, means: np.ndarray, labels: np.ndarray) -> float:
+    """Sum over rows of the squared distance to the row's own mean."""
+    n, d = X.shape
+    rows = min(n, _rows_per_chunk(d, len(means)))
+    diff = np.empty((rows, d))
     total = 0.0
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        diff = X[start:start + _CHUNK_ROWS] - means[labels[start:start + _CHUNK_ROWS]]
-        total += float(np.einsum("ij,ij->", diff, diff))
+    for chunk in _chunks(n, rows):
+        diff_c = diff[:chunk.stop - chunk.start]
+        np.take(means, labels[chunk], axis=0, out=diff_c)
+        np.subtract(X[chunk], diff_c, out=diff_c)
+        total += float(np.einsum("ij,ij->", diff_c, diff_c))
     return total
 
 
@@ -126,10 +419,7 @@ def update(X, labels, means) -> np.ndarray:
 
 def converged(old_labels, new_labels) -> bool:
     """True when no point changed cluster between two assignment steps."""
-    old, new = np.asarray(old_labels), np.asarray(new_labels)
-    if old.shape != new.shape:
-        raise ValueError(f"old_labels has shape {old.shape} but new_labels has shape "
-                         f"{new.shape}; both must label the same rows.")
+    old, new = check_label_pair(old_labels, new_labels)
     return bool(np.array_equal(old, new))
 
 
@@ -166,27 +456,25 @@ def init_means(X, k: int, init: str = "random", random_state=None) -> np.ndarray
     -------
     means : ndarray of shape (k, n_features)
     """
+    init = check_init(init)
     X = check_X(X)
     distinct = _distinct_rows(X)
     k = check_n_clusters(k, distinct.size)
     rng = np.random.default_rng(random_state)
     if init == "random":
         return X[rng.choice(distinct, size=k, replace=False)].copy()
-    if init == "k-means++":
-        return _kmeans_plusplus(X[distinct], k, rng)
-    raise ValueError(f"init={init!r} is not known; use 'random' or 'k-means++'.")
+    return _kmeans_plusplus(X[distinct], k, rng)
 
 
 def _kmeans_plusplus(X: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy-free k-means++ seeding over distinct rows (so no mean is repeated)."""
     chosen = [int(rng.integers(X.shape[0]))]
-    closest = _sq_distances_exact(X, X[chosen]).min(axis=1) if X.shape[1] <= _SMALL_D \
-        else ((X - X[chosen[0]]) ** 2).sum(axis=1)
+    closest = ((X - X[chosen[0]]) ** 2).sum(axis=1)
     for _ in range(1, k):
         probs = closest / closest.sum()
         nxt = int(rng.choice(X.shape[0], p=probs))
         chosen.append(nxt)
-        closest = np.minimum(closest, ((X - X[nxt]) ** 2).sum(axis=1))
+        np.minimum(closest, ((X - X[nxt]) ** 2).sum(axis=1), out=closest)
     return X[chosen].copy()
 
 
@@ -238,15 +526,14 @@ def lloyd(X, means, max_iter: int = 300, record_history: bool = True) -> LloydRe
     """
     X = check_X(X)
     means = check_means(means, X.shape[1]).copy()
-    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}.")
-    labels = _assign(X, means)
+    max_iter = check_max_iter(max_iter)
+    labels, sums = _assign_and_sum(X, means)
     history = [Step(means, labels, _inertia(X, means, labels))] if record_history else []
     done, n_iter = False, 0
     while not done and n_iter < max_iter:
         n_iter += 1
-        means = _update(X, labels, means)
-        new_labels = _assign(X, means)
+        means = sums.means(means)
+        new_labels, sums = _assign_and_sum(X, means)
         done = bool(np.array_equal(labels, new_labels))
         labels = new_labels
         if record_history:

@@ -120,9 +120,10 @@ def _as_float_2d(value, name: str, are_means: bool = False) -> np.ndarray:
         raise ValueError(f"{name} must be 2-D with shape (rows, features), but it has "
                          f"shape {array.shape}.")
     array = array.astype(np.float64, copy=False)
-    finite = np.isfinite(array)
-    if not finite.all():
-        rows = np.flatnonzero(~finite.all(axis=1))
+    # min/max carry NaN through and cost no n-by-d temporary; row details only on error.
+    low, high = (array.min(), array.max()) if array.size else (0.0, 0.0)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        rows = np.flatnonzero(~np.isfinite(array).all(axis=1))
         hint = ("A mean becomes NaN when a cluster has no points and its average is 0/0: "
                 "an empty cluster must keep its current mean." if are_means
                 else "Drop or fill them first, e.g. df.dropna().")
@@ -130,9 +131,10 @@ def _as_float_2d(value, name: str, are_means: bool = False) -> np.ndarray:
             f"{name} contains NaN or infinite values (first in row {rows[0]}, {rows.size} "
             f"row(s) in all). Distances to such points are undefined. {hint}"
         )
-    if array.size and np.abs(array).max() > _MAX_ABS:
+    largest = max(high, -low)
+    if largest > _MAX_ABS:
         raise ValueError(
-            f"{name} has values as large as {np.abs(array).max():.3g}; squared distances would "
+            f"{name} has values as large as {largest:.3g}; squared distances would "
             f"overflow to infinity. Rescale the features first, e.g. divide each column by "
             f"its standard deviation."
         )

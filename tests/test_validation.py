@@ -274,7 +274,7 @@ def test_bad_max_iter(max_iter):
 
 
 def test_unknown_init():
-    with raises(ValueError, "init='kmeans++'", "'random' or 'k-means++'"):
+    with raises(ValueError, "init='kmeans++'", "use 'random'", "or 'k-means++'"):
         reference.init_means(X, 2, init="kmeans++")
 
 
@@ -286,3 +286,14 @@ def test_validation_does_not_modify_the_arguments():
     pd.testing.assert_frame_equal(frame, X)
     np.testing.assert_array_equal(means, MEANS)
     np.testing.assert_array_equal(labels, LABELS)
+
+
+def test_converged_rejects_column_vectors():
+    labels = np.zeros((4, 1), dtype=int)
+    with raises(ValueError, "old_labels must be 1-D", "np.ravel(old_labels)"):
+        reference.converged(labels, labels)
+
+
+def test_converged_rejects_different_lengths():
+    with raises(ValueError, "old_labels has 3 entries but new_labels has 2"):
+        reference.converged([0, 1, 1], [0, 1])
