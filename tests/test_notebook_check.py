@@ -1,0 +1,160 @@
+"""The in-notebook adapter: check() prints a pass line or a diagnosis, grade() for nbgrader cells."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+
+from reference.checks import notebook
+from reference.checks.engine import CATALOGUE, GROUPS
+from reference.checks.settings import GradingSettings
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+SMALL = GradingSettings(max_examples=10)
+
+
+def student(monkeypatch, *files: str, extra: str = "") -> dict:
+    """Make ``__main__`` look like a notebook that ran ``files`` (then ``extra``)."""
+    module = types.ModuleType("student_notebook")   # so `if __name__ == "__main__"` stays off
+    with contextlib.redirect_stdout(io.StringIO()):   # what the cells printed
+        for name in files:
+            exec(compile((SUBMISSIONS / name).read_text(), name, "exec"), module.__dict__)
+        exec(extra, module.__dict__)
+    monkeypatch.setitem(sys.modules, "__main__", module)
+    monkeypatch.setattr("reference.checks.settings.load_settings", lambda *a: SMALL)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("KMEANS_KIT_WORKER", raising=False)
+    return module.__dict__
+
+
+def test_check_prints_a_line_per_check_and_the_summary(monkeypatch, capsys):
+    student(monkeypatch, "correct.py")
+    notebook.check("assign")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"✓ assign.output — {CATALOGUE['assign.output']}"
+    assert all(f"✓ {check_id} — " in out for check_id in GROUPS["assign"])
+    assert out.rstrip().endswith("assign: 5/5 checks passed")
+    assert "update" not in out
+
+
+def test_check_all_and_lloyd(monkeypatch, capsys):
+    student(monkeypatch, "correct.py")
+    notebook.check()
+    out = capsys.readouterr().out
+    assert all(f"✓ {check_id} — " in out for check_id in CATALOGUE)
+    notebook.check("lloyd")
+    assert capsys.readouterr().out.rstrip().endswith("lloyd: 5/5 checks passed")
+
+
+def test_check_shows_the_diagnosis_not_a_traceback(monkeypatch, capsys):
+    student(monkeypatch, "argmax.py")
+    notebook.check("assign")
+    out = capsys.readouterr().out
+    assert "✗ assign.nearest" in out and "Diagnosis (assign.argmax)" in out
+    assert "assign: 3/5 checks passed" in out and "Traceback" not in out
+
+
+def test_a_hanging_function_does_not_hang_the_cell(monkeypatch, capsys):
+    student(monkeypatch, "correct.py", "hang_assign.py")
+    monkeypatch.setattr(notebook, "CALL_SECONDS", 0.3)
+    start = time.monotonic()
+    notebook.check("assign")
+    assert time.monotonic() - start < 5
+    out = capsys.readouterr().out
+    assert "✗ assign.nearest" in out and "did not finish in time" in out
+
+
+def test_unknown_name_and_kit_errors_are_one_friendly_line(monkeypatch, capsys):
+    student(monkeypatch, "correct.py")
+    notebook.check("assing")
+    assert capsys.readouterr().out == ("check() does not know 'assing': use one of 'all', "
+                                       "'assign', 'update', 'converged', 'lloyd'.\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.setattr("reference.checks.engine.run_checks", broken)
+    notebook.check("update")
+    out = capsys.readouterr().out
+    assert out.startswith("Sorry: the checker itself failed (RuntimeError: engine exploded)")
+    assert out.count("\n") == 1 and "check('update')" in out
+
+
+def test_check_does_nothing_while_the_grader_loads_the_notebook(monkeypatch, capsys):
+    student(monkeypatch, "argmax.py")
+    monkeypatch.setenv("KMEANS_KIT_WORKER", "1")
+    notebook.check("assign")
+    assert capsys.readouterr().out == ""
+
+
+def test_grade_raises_the_diagnosis_outside_autograding(monkeypatch, capsys):
+    student(monkeypatch, "argmax.py")
+    notebook.grade("update.means")
+    assert capsys.readouterr().out.startswith("✓ update.means")
+    with pytest.raises(AssertionError, match=r"(?s)✗ assign\.nearest.*assign\.argmax"):
+        notebook.grade("assign.nearest")
+    with pytest.raises(AssertionError, match="there is no check 'assign.nearst'"):
+        notebook.grade("assign.nearst")
+
+
+def test_grade_defers_to_the_grader_when_autograding(monkeypatch, capsys):
+    student(monkeypatch, "argmax.py")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    notebook.grade("assign.nearest")   # would fail in-kernel; the grader decides instead
+    assert "graded outside your notebook" in capsys.readouterr().out
+
+
+def test_check_in_a_real_jupyter_kernel(tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    correct = (SUBMISSIONS / "correct.py").read_text().split("\n\nif __name__")[0]
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("%matplotlib inline\n" + correct),
+        nbformat.v4.new_code_cell("from reference.checks.notebook import check\ncheck('update')"),
+        nbformat.v4.new_code_cell(
+            "import reference.checks.notebook as kit\nkit.CALL_SECONDS = 0.5\n"
+            "def assign(X, means):\n    while True:\n        pass\ncheck('assign')"),
+        nbformat.v4.new_code_cell("def converged(old, new):\n    return True\ncheck('converged')"),
+    ])
+    # The kernel runs in tmp_path, where this small budget is the instructor's config.
+    (tmp_path / "grader_config.py").write_text(
+        "from reference.checks.settings import GradingSettings\n"
+        "SETTINGS = GradingSettings(max_examples=10)\n")
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def text(cell):
+        assert all(o.output_type == "stream" and o.name == "stdout" for o in cell.outputs), \
+            cell.outputs
+        return "".join(o.text for o in cell.outputs)
+
+    assert text(nb.cells[1]).rstrip().endswith("update: 5/5 checks passed")
+    hang = text(nb.cells[2])
+    assert "✗ assign.nearest" in hang and "did not finish in time" in hang
+    never = text(nb.cells[3])
+    assert "✓ converged.unchanged" in never and "✗ converged.changed" in never
+
+
+def test_report_renders_passes_failures_and_the_summary():
+    from reference.checks.protocol import Outcome
+    from reference.checks.report import failure_text, pytest_text, render, summary
+
+    ok = Outcome("assign.nearest", "every point goes to its nearest mean", True)
+    bad = Outcome("assign.ties", "an exact tie goes to the lowest index", False,
+                  misconception="assign.last_tie", message="Tie went to 1.\n\nHint: argmin.")
+    loop = Outcome("lloyd.inertia", "inertia never increases", True)
+    assert failure_text(ok) == "✓ assign.nearest — every point goes to its nearest mean"
+    assert failure_text(bad) == ("✗ assign.ties — an exact tie goes to the lowest index\n"
+                                 "    Tie went to 1.\n\n    Hint: argmin.")
+    assert pytest_text(bad) == "Tie went to 1.\n\nHint: argmin."
+    assert summary([loop, bad, ok]) == "assign: 1/2 checks passed\nlloyd: 1/1 check passed"
+    assert render([ok, bad]) == (failure_text(ok) + "\n" + failure_text(bad)
+                                 + "\n\nassign: 1/2 checks passed")
+    assert render([]) == "No checks were run."

@@ -1,0 +1,277 @@
+"""The isolated runner: student code runs in a limited worker; misbehaviour fails one call only.
+
+Most misbehaving submissions in ``tests/submissions`` hold only the bad
+function; they are loaded after ``correct.py`` (like a later notebook cell), so
+the other two functions are correct and must still be served correctly.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reference
+from reference.checks import _worker
+from reference.checks.engine import GROUPS, run_checks
+from reference.checks.protocol import Frame, Returned, SameAs
+from reference.checks.runner import SubmissionRunner
+from reference.checks.settings import GradingSettings, Limits
+from reference.checks.submission import Submission
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+CORRECT = (SUBMISSIONS / "correct.py").read_text()
+FAST = GradingSettings(limits=Limits(call_seconds=2.0, load_seconds=10.0, memory_mb=1024,
+                                     output_bytes=20_000), max_examples=5)
+
+DF = pd.DataFrame({"height": [0.0, 1.0, 9.0, 10.0], "width": [0.0, 1.0, 9.0, 10.0]},
+                  index=[10, 11, 12, 13])
+MEANS = np.array([[0.0, 0.0], [10.0, 10.0]])
+LABELS = np.array([0, 0, 1, 1])
+
+
+def correct_plus(name: str) -> Submission:
+    """correct.py, then the misbehaving file ``name`` as a second cell."""
+    return Submission((CORRECT, (SUBMISSIONS / name).read_text()), name, (0, 1))
+
+
+def expect_correct(runner, *, skip=()) -> None:
+    """The correct functions answer as the reference does, arguments untouched."""
+    if "assign" not in skip:
+        result = runner("assign", Frame.from_pandas(DF), MEANS)
+        assert result.failure is None and result.raised is None, result
+        np.testing.assert_array_equal(result.returned.array, reference.assign(DF, MEANS))
+        np.testing.assert_array_equal(result.args_after[0].values, DF.to_numpy())
+        np.testing.assert_array_equal(result.args_after[1], MEANS)
+    if "update" not in skip:
+        result = runner("update", Frame.from_pandas(DF), LABELS, MEANS)
+        assert result.failure is None and result.raised is None, result
+        np.testing.assert_allclose(result.returned.array, reference.update(DF, LABELS, MEANS))
+    if "converged" not in skip:
+        same = runner("converged", LABELS, SameAs(0))
+        changed = runner("converged", LABELS, np.array([0, 1, 1, 1]))
+        assert same.returned.array.item() is True or same.returned.array.item() == 1
+        assert not changed.returned.array.item()
+
+
+# --------------------------------------------------------------------------- correct code
+@pytest.fixture(scope="module")
+def correct_runner():
+    with SubmissionRunner(SUBMISSIONS / "correct.py", FAST) as runner:
+        yield runner
+
+
+def test_correct_submission_is_served_as_plain_data(correct_runner):
+    expect_correct(correct_runner)
+    result = correct_runner("assign", Frame.from_pandas(DF), MEANS)
+    assert isinstance(result.returned, Returned)
+    assert result.returned.type_name == "numpy.ndarray"
+    assert result.args_after[0].columns == ("height", "width")
+    assert result.args_after[0].index == (10, 11, 12, 13)
+    assert correct_runner.starts == 1
+
+
+def test_defines_and_missing_functions(correct_runner):
+    assert correct_runner.defines("assign") and correct_runner.defines("converged")
+    assert not correct_runner.defines("inertia")
+    result = correct_runner("inertia", Frame.from_pandas(DF), MEANS)
+    assert result.failure == "missing" and "'inertia'" in result.detail
+
+
+def test_main_block_does_not_run_and_load_output_is_not_a_call_output(correct_runner):
+    # correct.py raises SystemExit under __main__ and prints while loading.
+    assert correct_runner.load_errors == []
+    assert "loading the submission" not in correct_runner("converged", LABELS, LABELS).stdout
+
+
+def test_output_and_warnings_are_captured_per_call():
+    source = ("import sys, os, warnings\n"
+              "def converged(a, b):\n"
+              "    print('from python'); sys.stderr.write('to stderr\\n')\n"
+              "    os.write(1, b'from fd 1\\n')\n"
+              "    warnings.warn('careful')\n"
+              "    return True\n"
+              "def where():\n    return os.getcwd()\n"
+              "def backend():\n    import matplotlib\n    return matplotlib.get_backend()\n")
+    with SubmissionRunner(Submission.from_source(source), FAST) as runner:
+        result = runner("converged", LABELS, LABELS)
+        again = runner("converged", LABELS, LABELS)
+        cwd = runner("where").returned.text
+        backend = runner("backend").returned.text
+    for r in (result, again):
+        assert r.stdout.count("from python") == 1 and "from fd 1" in r.stdout
+        assert "to stderr" in r.stdout
+        assert r.warnings == ("UserWarning: careful",)
+    assert "kmeans-kit-" in cwd and cwd.strip("'") != os.getcwd()
+    assert backend.strip("'").lower() == "agg"
+
+
+# --------------------------------------------------------------------------- misbehaviour
+MISBEHAVING = [
+    # file, the function that misbehaves, failure, words in the detail, worker starts,
+    # and whether to run the engine too (once per kind of failure is enough)
+    ("hang_assign.py", "assign", "timeout", "the limit is 2 s", 1, True),  # stopped in place
+    ("stubborn_hang_assign.py", "assign", "timeout", "the limit is 2 s", 2, False),  # killed
+    ("abort_assign.py", "assign", "crash", "abort", 2, True),
+    ("segfault_assign.py", "assign", "crash", "segmentation fault", 2, False),
+    ("sys_exit_update.py", "update", "exit", "sys.exit(1)", 1, False),
+    ("os_exit_update.py", "update", "exit", "exit status 0", 2, True),
+    ("flood_converged.py", "converged", "output", "more than 20,000 bytes", 2, True),
+    ("memory_update.py", "update", "memory", "the limit is 1024 MB", 2, True),
+]
+ARGS = {"assign": (Frame.from_pandas(DF), MEANS), "update": (Frame.from_pandas(DF), LABELS, MEANS),
+        "converged": (LABELS, LABELS)}
+
+
+@pytest.mark.parametrize("name, function, failure, words, starts, engine", MISBEHAVING,
+                         ids=[m[0].removesuffix(".py") for m in MISBEHAVING])
+def test_misbehaviour_fails_that_function_only(name, function, failure, words, starts, engine):
+    with SubmissionRunner(correct_plus(name), FAST) as runner:
+        start = time.monotonic()
+        result = runner(function, *ARGS[function])
+        assert time.monotonic() - start < FAST.limits.call_seconds + 2.5
+        assert result.failure == failure and words in result.detail, result.detail
+        expect_correct(runner, skip=(function,))
+        assert runner.starts == starts
+        if engine:
+            # Through the same runner: only this function and the loop built on it fail.
+            failed = {o.check_id for o in run_checks(runner, settings=FAST) if not o.passed}
+            assert failed == set(GROUPS[function]) | set(GROUPS["lloyd"])
+        else:
+            runner(function, *ARGS[function])
+        # Twice is enough: the function is not run a third time, and says so at once.
+        start = time.monotonic()
+        again = runner(function, *ARGS[function])
+        assert time.monotonic() - start < 0.1
+        assert again.failure == failure and again.detail.startswith(result.detail)
+        assert "not run again" in again.detail
+    if failure == "output":   # stopped by the size, not by the clock; the start is kept
+        assert result.stdout.startswith("still comparing")
+        assert 20_000 <= len(result.stdout) <= 20_000 + 100
+
+
+# --------------------------------------------------------------------------- tampering
+def test_tampering_in_the_worker_changes_nothing_here():
+    real_array_equal, real_print = np.array_equal, print
+    with SubmissionRunner(correct_plus("tamper.py"), FAST) as runner:
+        result = runner("assign", Frame.from_pandas(DF), MEANS)
+        # The student's wrong answer arrives as it is; our NumPy still judges it.
+        np.testing.assert_array_equal(result.returned.array, [7, 7, 7, 7])
+        assert not np.array_equal(result.returned.array, reference.assign(DF, MEANS))
+        # correct.py's converged uses np.array_equal, which the submission broke for itself.
+        expect_correct(runner, skip=("assign", "converged"))
+        assert runner("converged", LABELS, np.array([0, 1, 1, 1])).returned.array.item()
+        outcomes = {o.check_id: o.passed for o in run_checks(runner, settings=FAST)}
+    assert not outcomes["assign.nearest"] and not outcomes["converged.changed"]
+    assert all(outcomes[check] for check in GROUPS["update"])
+    assert np.array_equal is real_array_equal and print is real_print
+    assert reference.assign is not None and reference.assign.__module__ == "reference._lloyd"
+
+
+def test_protocol_noise_and_pickles_never_reach_the_checker(tmp_path, monkeypatch):
+    trap = tmp_path / "unpickled"
+    monkeypatch.setenv("KIT_TRAP_FILE", str(trap))
+    with SubmissionRunner(correct_plus("protocol_noise.py"), FAST) as runner:
+        result = runner("assign", Frame.from_pandas(DF), MEANS)
+        np.testing.assert_array_equal(result.returned.array, reference.assign(DF, MEANS))
+        assert '"op": "result"' in result.stdout and "garbage on stderr" in result.stdout
+        objects = runner("update", Frame.from_pandas(DF), LABELS, MEANS)
+        assert objects.returned.array is None and "Trap()" in objects.returned.text
+    assert not trap.exists()
+
+
+def test_delegation_is_recorded_in_the_worker():
+    source = ("from sklearn.metrics import pairwise_distances_argmin\n"
+              "from reference import update as kit_update\n"
+              "def assign(X, means):\n"
+              "    return pairwise_distances_argmin(X.to_numpy(), means)\n"
+              "def update(X, labels, means):\n"
+              "    return kit_update(X, labels, means)\n")
+    with SubmissionRunner(Submission.from_source(source), FAST) as runner:
+        assign = runner("assign", Frame.from_pandas(DF), MEANS)
+        update = runner("update", Frame.from_pandas(DF), LABELS, MEANS)
+    np.testing.assert_array_equal(assign.returned.array, reference.assign(DF, MEANS))
+    assert any(name.startswith("sklearn.metrics.pairwise.pairwise_distances_argmin")
+               for name in assign.delegated_to), assign.delegated_to
+    assert any(name.startswith("reference.") for name in update.delegated_to), update.delegated_to
+
+
+def test_wire_format_refuses_pickles_and_unknown_types():
+    import io
+    import pickle
+
+    buffers: list[bytes] = []
+    data = _worker.encode({"a": (1, 2.5, "x", None, [np.arange(3)])}, buffers)
+    assert _worker.decode(data, buffers)["a"][4][0].tolist() == [0, 1, 2]
+    with pytest.raises(_worker.WireError):
+        _worker.decode({"$": "array", "b": 0}, [pickle.dumps(np.array([object()]))])
+    out = io.BytesIO()
+    np.save(out, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(_worker.WireError):
+        _worker.decode({"$": "array", "b": 0}, [out.getvalue()])
+    with pytest.raises(_worker.WireError):
+        _worker.decode({"$": "Popen", "fields": {}}, [])
+    # An object array leaving the worker travels as text, never pickled.
+    buffers = []
+    sent = _worker.encode(np.array([object(), 1], dtype=object), buffers)
+    assert _worker.decode(sent, buffers).dtype.kind == "U"
+
+
+def test_isolated_and_in_process_callers_give_the_same_outcomes():
+    from reference.checks.inprocess import InProcessCaller
+    from reference.checks.runner import check_submission
+
+    namespace = {"__name__": "student"}
+    exec((SUBMISSIONS / "argmax.py").read_text(), namespace)
+    in_process = run_checks(InProcessCaller(namespace), settings=FAST)
+    isolated = check_submission(SUBMISSIONS / "argmax.py", settings=FAST)
+    assert isolated == in_process     # check ids, verdicts and every message
+    assert not all(o.passed for o in isolated)
+
+
+# --------------------------------------------------------------------------- loading
+def test_hanging_load_reports_every_call_without_retrying():
+    settings = FAST.with_(limits=Limits(call_seconds=2.0, load_seconds=2.0))
+    with SubmissionRunner(SUBMISSIONS / "load_hang.py", settings) as runner:
+        first = runner("assign", Frame.from_pandas(DF), MEANS)
+        second = runner("update", Frame.from_pandas(DF), LABELS, MEANS)
+        assert runner.starts == 1
+    assert first.failure == "timeout" and "None of your functions could be checked" in first.detail
+    assert first.detail.startswith("Your file did not finish in time (the limit is 2 s")
+    assert second == first
+
+
+def test_exiting_load_reports_every_call():
+    with SubmissionRunner(SUBMISSIONS / "load_exit.py", FAST) as runner:
+        result = runner("assign", Frame.from_pandas(DF), MEANS)
+        assert runner.defines("assign")   # so that the engine shows why it could not run
+    assert result.failure == "exit" and "exit status 3" in result.detail
+
+
+def test_load_error_is_reported_with_the_missing_function():
+    with SubmissionRunner(SUBMISSIONS / "load_error.py", FAST) as runner:
+        assert runner.load_errors[0]["type"] == "NameError"
+        assert runner("converged", LABELS, LABELS).returned.array.item()
+        missing = runner("assign", Frame.from_pandas(DF), MEANS)
+    assert missing.failure == "missing"
+    assert "NameError" in missing.detail and "undefined_name" in missing.detail
+
+
+def test_notebook_runs_only_setup_and_solution_cells():
+    with SubmissionRunner(SUBMISSIONS / "correct.ipynb", FAST) as runner:
+        assert runner.load_errors == []   # the plotting and hidden test cells never ran
+        expect_correct(runner)
+        df = runner("assign", Frame.from_pandas(DF), MEANS)
+    assert df.failure is None
+
+
+def test_runner_is_a_context_manager_that_cleans_up():
+    runner = SubmissionRunner(SUBMISSIONS / "correct.py", FAST)
+    with runner:
+        process, tmp = runner._process, runner._tmp
+        assert process.poll() is None and os.path.isdir(tmp)
+    assert process.poll() is not None and not os.path.exists(tmp)

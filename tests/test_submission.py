@@ -1,0 +1,93 @@
+"""Loading a submission: which code grading executes, and IPython syntax made harmless."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reference.checks.protocol import Frame
+from reference.checks.runner import SubmissionRunner
+from reference.checks.settings import GradingSettings, Limits
+from reference.checks.submission import SETUP_TAG, Submission
+
+SUBMISSIONS = Path(__file__).parent / "submissions"
+
+
+def test_a_python_file_is_one_source():
+    path = SUBMISSIONS / "correct.py"
+    submission = Submission.from_path(path)
+    assert submission.sources == (path.read_text(),)
+    assert submission.origin == str(path) and submission.cells == ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        submission.sources = ()
+
+
+def test_nbgrader_notebook_runs_setup_and_solution_cells_only():
+    submission = Submission.from_path(SUBMISSIONS / "correct.ipynb")
+    # 0 markdown, 1 kit-setup, 2 plotting, 3-5 solutions, 6 check(), 7 hidden test
+    assert submission.cells == (1, 3, 4, 5)
+    code = "\n".join(submission.sources)
+    assert "def assign" in code and "def update" in code and "def converged" in code
+    assert "plotting cell" not in code and "hidden test cell" not in code
+    assert "check('assign')" not in code
+
+
+def test_ipython_syntax_becomes_calls_on_get_ipython():
+    setup, *_, converged = Submission.from_path(SUBMISSIONS / "correct.ipynb").sources
+    assert "get_ipython().run_line_magic('matplotlib', 'inline')" in setup
+    assert "get_ipython().system(" in setup
+    assert not any(line.lstrip().startswith(("%", "!")) for line in setup.splitlines())
+    assert converged.startswith("get_ipython().run_cell_magic('time'")
+
+
+def test_notebook_without_nbgrader_metadata_runs_every_code_cell():
+    submission = Submission.from_path(SUBMISSIONS / "plain.ipynb")
+    assert submission.cells == (0, 1, 2, 3)
+
+
+def _notebook(*cells) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": source, "metadata": metadata, "outputs": [],
+         "execution_count": None} for source, metadata in cells]}
+
+
+def test_graded_test_cells_never_run_and_setup_tag_alone_selects():
+    test_cell = {"nbgrader": {"grade": True, "solution": False, "grade_id": "t"}}
+    answer_cell = {"nbgrader": {"grade": True, "solution": True, "grade_id": "a"}}
+    everything = Submission.from_notebook(_notebook(("x = 1", {}), ("assert x", test_cell)))
+    assert everything.cells == (0,)
+    tagged = Submission.from_notebook(_notebook(("a = 1", {"tags": [SETUP_TAG]}), ("b = 2", {}),
+                                                ("c = 3", answer_cell)))
+    assert tagged.cells == (0, 2)
+    # JSON may keep a cell's source as a list of lines.
+    lines = Submission.from_notebook(_notebook((["a = 1\n", "b = 2"], {})))
+    assert lines.sources == ("a = 1\nb = 2",)
+
+
+def test_loading_errors_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No submission at"):
+        Submission.from_path(tmp_path / "missing.ipynb")
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="a .py file or a .ipynb notebook"):
+        Submission.from_path(tmp_path / "notes.txt")
+    (tmp_path / "broken.ipynb").write_text("{not json")
+    with pytest.raises(ValueError, match="not a readable notebook"):
+        Submission.from_path(tmp_path / "broken.ipynb")
+    (tmp_path / "old.ipynb").write_text(json.dumps({"nbformat": 3, "worksheets": []}))
+    with pytest.raises(ValueError, match="nbformat 4"):
+        Submission.from_path(tmp_path / "old.ipynb")
+
+
+def test_magics_and_a_broken_cell_do_not_stop_loading():
+    settings = GradingSettings(limits=Limits(call_seconds=2.0, load_seconds=20.0))
+    df = pd.DataFrame({"a": [1.0, 2.0]})
+    with SubmissionRunner(SUBMISSIONS / "plain.ipynb", settings) as runner:
+        errors = runner.load_errors
+        result = runner("assign", Frame.from_pandas(df), np.zeros((1, 1)))
+    assert [(e["cell"], e["type"]) for e in errors] == [(2, "ValueError")]
+    np.testing.assert_array_equal(result.returned.array, [0, 0])
