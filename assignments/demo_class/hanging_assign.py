@@ -1,0 +1,22 @@
+# Demo student: correct update and converged, but assign never returns.
+# Loses assign's points and the lloyd checks (which need all three), nothing else.
+# %% assign_solution
+def assign(X, means):
+    while True:
+        pass
+
+
+# %% update_solution
+def update(X, labels, means):
+    points = np.asarray(X, dtype=float)
+    labels = np.asarray(labels)
+    new_means = np.array(means, dtype=float)
+    for j in range(len(new_means)):
+        if (labels == j).any():
+            new_means[j] = points[labels == j].mean(axis=0)
+    return new_means
+
+
+# %% converged_solution
+def converged(old_labels, new_labels):
+    return bool(np.array_equal(np.asarray(old_labels), np.asarray(new_labels)))

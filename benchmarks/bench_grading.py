@@ -1,0 +1,90 @@
+"""Time to autograde one submission with the kit, against the floor.
+
+* **kit**: ``nbgrader autograde`` as configured by ``grader_config.py``: the
+  student's kernel runs the notebook, then ``KitGrader`` runs the check engine
+  on the submission in the isolated runner and writes the graded cells.
+* **floor**: bare ``nbgrader autograde`` of the same notebook with the graded
+  cells emptied and nbgrader's default preprocessors (no kit step) -- what
+  running the notebook under nbgrader costs anyway.
+
+Usage: ``python benchmarks/bench_grading.py [--runs 3] [--student solution]``.
+Prints the median of each and their ratio (target: kit <= 1.3x floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from reference.course import ASSIGNMENTS, DEMO_CLASS, Course, DemoStudent
+
+#: The floor's course config: the kit's settings, then nbgrader's own autograde steps.
+FLOOR_CONFIG = """\
+load_subconfig(__import__("grader_config").__file__)
+from nbgrader.converters.autograde import Autograde
+c.Autograde.autograde_preprocessors = Autograde.class_traits()["autograde_preprocessors"].default()
+"""
+
+
+def _empty_graded_cells(source: Path, target: Path) -> None:
+    shutil.copytree(source, target)
+    for path in target.rglob("*.ipynb"):
+        nb = nbformat.read(str(path), as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution") and cell.cell_type == "code":
+                cell.source = ""
+        nbformat.write(nb, str(path))
+
+
+def _course(root: Path, student: DemoStudent, floor: bool) -> Course:
+    source = ASSIGNMENTS / "source"
+    if floor:
+        _empty_graded_cells(source, root.parent / "floor-source")
+        source = root.parent / "floor-source"
+    course = Course.create(root, source=source)
+    if floor:
+        (course.root / "nbgrader_config.py").write_text(FLOOR_CONFIG)
+    release = nbformat.read(str(course.release()), as_version=4)
+    course.submit(student.student_id, student.fill(release))
+    course.add_students([student.student_id])
+    return course
+
+
+def _time(course: Course, student: str) -> float:
+    start = time.perf_counter()
+    course.autograde([student], jobs=1, progress=False)
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--student", default="solution", help="a file stem in assignments/demo_class")
+    args = parser.parse_args(argv)
+    student = DemoStudent.from_file(DEMO_CLASS / f"{args.student}.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        kit = _course(Path(tmp) / "kit" / "course", student, floor=False)
+        floor = _course(Path(tmp) / "floor" / "course", student, floor=True)
+        times = {"kit": [], "floor": []}
+        for _ in range(args.runs):  # interleaved, so machine load hits both alike
+            times["floor"].append(_time(floor, student.student_id))
+            times["kit"].append(_time(kit, student.student_id))
+    kit_s, floor_s = statistics.median(times["kit"]), statistics.median(times["floor"])
+    print(f"autograde one submission ({args.student}), median of {args.runs} runs:")
+    print(f"  floor (bare nbgrader, graded cells emptied): {floor_s:6.1f} s  "
+          f"{[round(t, 1) for t in times['floor']]}")
+    print(f"  kit   (isolated checks, KitGrader):          {kit_s:6.1f} s  "
+          f"{[round(t, 1) for t in times['kit']]}")
+    print(f"  ratio kit / floor: {kit_s / floor_s:.2f}x (target <= 1.3x)")
+    return {"kit": kit_s, "floor": floor_s, "ratio": kit_s / floor_s}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""nbgrader adapter: the grading decision, made outside the student's kernel.
+
+nbgrader scores a test cell by what its outputs say after the notebook ran in
+the student's own kernel: an error (or anything on stderr) is 0, anything else
+full marks. A submission can therefore patch NumPy or the checker and pass,
+and a harmless warning can cost points. :class:`KitGrader` runs right after
+the kernel (``Execute``) in ``c.Autograde.autograde_preprocessors`` (see
+``grader_config.configure``): it runs the check engine on the submission's
+code in the isolated runner and *replaces* the outputs of every graded cell
+whose ``grade_id`` is a check's ``grade_id`` with the authoritative outcome --
+a line on stdout when the check passed, an ``error`` output carrying the
+diagnosis when it failed -- so ``SaveAutoGrades`` scores exactly the outcome.
+
+:class:`SurvivingExecute` replaces nbgrader's ``Execute`` in that list: when
+the student's kernel dies (``os._exit``, a segfault, the memory limit) or its
+outputs stop arriving, nbgrader would drop the whole submission; here the cell
+gets an error output, the cells after a dead kernel are marked as not run,
+and grading goes on -- so the crash costs only what ``KitGrader`` finds.
+"""
+
+from __future__ import annotations
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Unicode
+
+from .protocol import Outcome
+from .report import failure_text, outcome_line
+
+#: ``ename`` of a failed check's output (shown in feedback in place of a traceback).
+FAILED = "CheckFailed"
+
+
+class KitGrader(NbGraderPreprocessor):
+    """Write the isolated check engine's outcome into the kit's graded cells."""
+
+    settings_module = Unicode(
+        "grader_config",
+        help="Module whose SETTINGS (limits, Hypothesis budget, forbidden helpers) grading uses.",
+    ).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        graded = {_grade_id(cell): cell for cell in nb.cells if _is_graded_code(cell)}
+        outcomes = self._outcomes(nb, graded)
+        for grade_id, cell in graded.items():
+            if grade_id in outcomes:
+                cell.outputs = [_output(outcomes[grade_id])]
+        return nb, resources
+
+    def _outcomes(self, nb: NotebookNode, graded: dict) -> dict[str, Outcome]:
+        # Imported here: loading the config must not pull in the engine.
+        from .engine import CATALOGUE
+        from .runner import check_submission
+        from .settings import load_settings
+        from .submission import Submission
+
+        kit_ids = {_as_grade_id(check_id): check_id for check_id in CATALOGUE}
+        wanted = [kit_ids[grade_id] for grade_id in graded if grade_id in kit_ids]
+        if not wanted:
+            return {}
+        groups = tuple(dict.fromkeys(check_id.split(".", 1)[0] for check_id in wanted))
+        try:
+            results = check_submission(Submission.from_notebook(nb), groups=groups,
+                                       settings=load_settings(self.settings_module))
+        except Exception as exc:  # a fault of the kit, not of the student: say so, give nothing
+            self.log.error("The check engine failed on this submission: %r", exc)
+            results = []
+        outcomes = {o.grade_id: o for o in results}
+        for check_id in wanted:  # a check the engine did not report earns nothing
+            outcomes.setdefault(_as_grade_id(check_id), Outcome(
+                check_id, check_id, False,
+                message="The grader could not run this check; ask your instructor to regrade."))
+        return outcomes
+
+
+class SurvivingExecute(Execute):
+    """nbgrader's ``Execute``, except that a dead kernel fails a cell, not the submission."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
+        self._died_in = None
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._died_in is not None:
+            cell.outputs = [new_output("stream", name="stdout", text=(
+                f"Not run: the kernel died in cell {self._died_in} (see there).\n"))]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._died_in = index
+            why = ("The kernel died while running this cell: the code ended its own process "
+                   "(os._exit, sys.exit in a thread...), crashed, or ran out of memory. The "
+                   "cells below were not run.")
+        except CellTimeoutError as exc:  # the reply came but its outputs did not
+            why = f"This cell's output did not arrive in time ({str(exc).splitlines()[0]})."
+        self.log.error("Cell %d: %s", index, why)
+        cell.outputs.append(new_output("error", ename="KernelError", evalue=why, traceback=[why]))
+        return cell, resources
+
+
+def _as_grade_id(check_id: str) -> str:
+    return check_id.replace(".", "_")
+
+
+def _grade_id(cell) -> str:
+    return cell.metadata["nbgrader"]["grade_id"]
+
+
+def _is_graded_code(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return (cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+            and "grade_id" in meta)
+
+
+def _output(outcome: Outcome) -> NotebookNode:
+    """A pass is a stdout line (full marks); a failure an error output (zero)."""
+    if outcome.passed:
+        return new_output("stream", name="stdout", text=outcome_line(outcome) + "\n")
+    lines = failure_text(outcome).splitlines()
+    return new_output("error", ename=FAILED, evalue=lines[0], traceback=lines)

@@ -1,0 +1,176 @@
+"""End to end with real nbgrader: the main job on the demo class, in a temporary course.
+
+One module-scoped run of ``reference.course.demo`` (release, autograde every
+demo submission, feedback, CSV and Gradescope exports) is shared by all tests;
+each autograde starts a real kernel, so this file takes a few minutes.
+"""
+
+import contextlib
+import csv
+import io
+import json
+import re
+
+import nbformat
+import pytest
+
+import grader_config
+from reference.course import (ASSIGNMENTS, DEMO_CLASS, PARTS, Course, DemoStudent, demo,
+                              load_demo_class)
+
+#: The demo students these tests need (the demo itself grades them all).
+STUDENTS = ("solution", "unmodified", "notes_no_empty_rule", "plain_loops", "tamper_numpy",
+            "tamper_checker", "hanging_assign", "exits_in_update")
+CHECKS = {cid.replace(".", "_"): pts for cid, pts in grader_config.POINTS.items()}
+FULL = sum(CHECKS.values())
+
+
+def _part_max(part: str) -> float:
+    return sum(p for gid, p in CHECKS.items() if gid.startswith(part + "_"))
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e") / "course"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        rows = demo(root, jobs=2, progress=False, only=STUDENTS)
+    course = Course(root)
+    grades = {student: course.grades(student) for student in rows}
+    return course, rows, grades, out.getvalue()
+
+
+def lost(grades, student) -> set[str]:
+    """The kit-graded cells where the student did not get full points."""
+    return {gid for gid, g in grades[student].items() if gid in CHECKS and g.score != g.max_score}
+
+
+def test_demo_class_is_at_least_eight_submissions(run):
+    course, rows, _, _ = run
+    assert len(load_demo_class()) >= 8
+    assert set(rows) == set(STUDENTS)
+    assert len(list((course.root / "submitted").iterdir())) == len(rows)
+
+
+@pytest.mark.parametrize("student", ["solution", "plain_loops"])
+def test_correct_solutions_in_any_style_get_full_marks(run, student):
+    _, rows, grades, _ = run
+    assert lost(grades, student) == set()
+    assert rows[student]["total"] == (FULL, FULL)
+
+
+def test_prints_and_warnings_cost_nothing(run):
+    course, _, grades, _ = run
+    nb = nbformat.read(str(course.path("autograded", "plain_loops") / "kmeans.ipynb"), 4)
+    stderr = [out for cell in nb.cells for out in cell.get("outputs", [])
+              if out.output_type == "stream" and out.name == "stderr"]
+    assert stderr, "the noisy submission should have written warnings in its own kernel"
+    assert lost(grades, "plain_loops") == set()
+
+
+def test_unmodified_release_gets_zero(run):
+    _, rows, grades, _ = run
+    assert rows["unmodified"]["total"] == (0.0, FULL)
+    for grade in grades["unmodified"].values():
+        if grade.grade_id in CHECKS:
+            assert "CheckFailed" in grade.output or "✗" in grade.output
+
+
+def test_notes_idioms_without_the_rule_lose_only_the_empty_cluster_check(run):
+    _, _, grades, _ = run
+    assert lost(grades, "notes_no_empty_rule") == {"update_empty_cluster"}
+
+
+@pytest.mark.parametrize("student, broken", [("hanging_assign", "assign"),
+                                             ("exits_in_update", "update")])
+def test_hang_or_exit_costs_only_that_function_and_lloyd(run, student, broken):
+    _, rows, grades, _ = run
+    assert rows[student][broken] == (0.0, _part_max(broken))
+    assert rows[student]["lloyd"] == (0.0, _part_max("lloyd"))  # the loop needs all three
+    for part in set(PARTS) - {broken, "lloyd"}:
+        assert rows[student][part] == (_part_max(part), _part_max(part)), part
+
+
+def _filled(name: str, drop: str | None = None) -> nbformat.NotebookNode:
+    release = nbformat.read(str(ASSIGNMENTS / "release" / "kmeans" / "kmeans.ipynb"), 4)
+    student = DemoStudent.from_file(DEMO_CLASS / f"{name}.py")
+    if drop:
+        student = DemoStudent(name, "", {gid: re.sub(drop, "", src, flags=re.M)
+                                         for gid, src in student.cells.items()})
+    return student.fill(release)
+
+
+def test_patching_numpy_gains_nothing(run):
+    """The tampering submission scores exactly what its code scores without the patches."""
+    from reference.checks.runner import check_submission
+    from reference.checks.submission import Submission
+
+    _, _, grades, _ = run
+    honest = _filled("tamper_numpy", drop=r"^numpy\..*=.*$")
+    assert "numpy.array_equal" not in json.dumps(honest)
+    expected = {o.grade_id: o.passed for o in
+                check_submission(Submission.from_notebook(honest),
+                                 settings=grader_config.SETTINGS)}
+    got = {gid: g.score == g.max_score for gid, g in grades["tamper_numpy"].items()
+           if gid in CHECKS}
+    assert got == expected
+    assert not got["assign_nearest"] and not got["update_means"]
+
+
+def test_patching_the_checker_gains_nothing(run):
+    _, _, grades, _ = run
+    assert {gid: g.score for gid, g in grades["tamper_checker"].items() if gid in CHECKS} == \
+        {gid: g.score for gid, g in grades["unmodified"].items() if gid in CHECKS}
+
+
+def test_grading_twice_gives_identical_scores_and_feedback(run):
+    course, _, grades, _ = run
+    for student in ("notes_no_empty_rule",):
+        html = (course.root / "feedback" / student / "kmeans" / "kmeans.html").read_text()
+        course.autograde([student], jobs=1, progress=False)
+        course.generate_feedback()
+        again = course.grades(student)
+        assert again == grades[student]
+        html_again = (course.root / "feedback" / student / "kmeans" / "kmeans.html").read_text()
+        assert _graded_text(html_again) == _graded_text(html)
+
+
+def _graded_text(html: str) -> list[str]:
+    return re.findall(r"(?:✓|✗) [a-z_]+\.[a-z_]+ — .*", html)
+
+
+def test_feedback_shows_diagnosis_never_hidden_tests(run):
+    course, rows, grades, _ = run
+    for student in rows:
+        html = (course.root / "feedback" / student / "kmeans" / "kmeans.html").read_text()
+        assert "BEGIN HIDDEN TESTS" not in html and "grade(&quot;" not in html \
+            and 'grade("' not in html, student
+    html = (course.root / "feedback" / "tamper_numpy" / "kmeans" / "kmeans.html").read_text()
+    nearest = grades["tamper_numpy"]["assign_nearest"].output.splitlines()
+    assert "output_error" in html                       # a failed check is an error output
+    assert len(nearest) > 2 and all(line in html for line in nearest[:4])  # with its diagnosis
+
+
+def test_exports_csv_and_gradescope(run):
+    course, rows, grades, out = run
+    with open(course.root / "exports" / "grades.csv", newline="") as handle:
+        csv_rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert set(csv_rows) == set(rows)
+    for student, parts in rows.items():
+        assert float(csv_rows[student]["raw_score"]) == pytest.approx(parts["total"][0])
+        result = json.loads((course.root / "exports" / "gradescope" / student /
+                             "results.json").read_text())
+        assert result["score"] == pytest.approx(sum(t["score"] for t in result["tests"]))
+        assert {t["name"] for t in result["tests"]} == set(CHECKS)
+        assert all({"name", "score", "max_score", "output"} <= set(t) for t in result["tests"])
+
+
+def test_main_job_prints_the_grade_table(run):
+    _, rows, _, out = run
+    header = next(line for line in out.splitlines() if line.startswith("student"))
+    assert header.split() == ["student", *PARTS, "total"]
+    for student, parts in rows.items():
+        line = next(line for line in out.splitlines() if line.startswith(student + " "))
+        assert line.split()[-1] == f"{parts['total'][0]:g}/{parts['total'][1]:g}"
+    for where in ("feedback HTML:", "grades CSV:", "Gradescope:"):
+        assert where in out

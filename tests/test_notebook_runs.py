@@ -1,0 +1,64 @@
+"""The student release, with the solution filled in, runs top to bottom in a real kernel."""
+
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from PIL import Image
+
+from reference.course import ASSIGNMENTS, DemoStudent, DEMO_CLASS
+
+RELEASE = ASSIGNMENTS / "release" / "kmeans" / "kmeans.ipynb"
+
+
+def _text(cell) -> str:
+    return "".join(out.get("text", "") for out in cell.get("outputs", [])
+                   if out.output_type == "stream")
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("notebook")
+    solution = DemoStudent.from_file(DEMO_CLASS / "solution.py")
+    nb = solution.fill(nbformat.read(str(RELEASE), as_version=4))
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(workdir)}}).execute()
+    return nb, workdir
+
+
+def test_every_cell_runs_without_error(executed):
+    nb, _ = executed
+    errors = [(i, out.ename, out.evalue) for i, cell in enumerate(nb.cells)
+              if cell.cell_type == "code" for out in cell.outputs if out.output_type == "error"]
+    assert errors == []
+
+
+def test_the_checks_pass_for_the_solution(executed):
+    nb, _ = executed
+    shown = [_text(cell) for cell in nb.cells if cell.cell_type == "code"
+             and re.fullmatch(r'check\("\w+"\)', cell.source.strip())]
+    assert len(shown) == 3
+    for text in shown:
+        assert "✓" in text and "✗" not in text, text
+
+
+def test_pictures_are_written(executed):
+    nb, workdir = executed
+    assert (workdir / "kmeans_storyboard.png").stat().st_size > 10_000
+    with Image.open(workdir / "kmeans.gif") as gif:
+        frames = gif.n_frames
+    updates = int(re.search(r"stopped after (\d+) updates", "".join(map(_text, nb.cells))).group(1))
+    assert frames == updates + 1  # the start and one frame per update
+
+
+def test_evaluation_matches_the_notes(executed):
+    nb, _ = executed
+    text = "".join(map(_text, nb.cells))
+    scores = dict(re.findall(r"^(your K-means|scikit-learn|itself|renamed|random)\s+(-?[\d.e-]+)$",
+                             text, re.MULTILINE))
+    blobs, iris = re.findall(r"^your K-means\s+([\d.]+)$", text, re.MULTILINE)
+    assert float(scores["itself"]) == 1.0 and float(scores["renamed"]) == 1.0
+    assert abs(float(scores["random"])) < 0.1
+    assert float(blobs) == pytest.approx(1.0)          # the notes' seed recovers the blobs
+    assert 0.6 < float(iris) < 0.85                     # species overlap: about 0.75
