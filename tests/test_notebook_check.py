@@ -93,6 +93,25 @@ def test_check_does_nothing_while_the_grader_loads_the_notebook(monkeypatch, cap
     assert capsys.readouterr().out == ""
 
 
+def test_check_is_skipped_while_autograding(monkeypatch, capsys):
+    student(monkeypatch, "argmax.py")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    notebook.check("assign")
+    out = capsys.readouterr().out
+    assert "skipped while autograding" in out and "assign.argmax" not in out
+
+
+def test_os_exit_in_a_student_function_does_not_kill_the_kernel(monkeypatch, capsys):
+    import os
+
+    real_exit = os._exit
+    student(monkeypatch, "correct.py", "os_exit_update.py")
+    notebook.check("update")   # without the guard this process would end here
+    out = capsys.readouterr().out
+    assert "✗ update.means" in out and "os._exit" in out
+    assert os._exit is real_exit
+
+
 def test_grade_raises_the_diagnosis_outside_autograding(monkeypatch, capsys):
     student(monkeypatch, "argmax.py")
     notebook.grade("update.means")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 from .protocol import FUNCTIONS, Outcome
 
@@ -40,6 +41,10 @@ def check(function: str = "all") -> None:
     """
     if os.environ.get(_WORKER_ENV):
         return   # the grader is loading this notebook: its checks run elsewhere
+    if _autograding():
+        print(f"check({function!r}): skipped while autograding; your graded results are "
+              f"decided outside this notebook and appear in your feedback.")
+        return
     call = f"check({function!r})"
     try:
         groups = _groups(function)
@@ -68,7 +73,7 @@ def grade(check_id: str) -> None:
     AssertionError
         With the diagnosis, when the check fails (outside autograding).
     """
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde" or os.environ.get(_WORKER_ENV):
+    if _autograding() or os.environ.get(_WORKER_ENV):
         print(f"{check_id}: graded outside your notebook; the result appears in your feedback.")
         return
     from .report import failure_text
@@ -85,6 +90,25 @@ def grade(check_id: str) -> None:
     if not found[0].passed:
         raise AssertionError(failure_text(found[0]))
     print(failure_text(found[0]))
+
+
+def _autograding() -> bool:
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+@contextmanager
+def _exit_is_an_error():
+    """Turn ``os._exit`` into ``SystemExit`` while checking, so it cannot kill the kernel."""
+    real_exit = os._exit
+
+    def refuse(status: int = 0) -> None:
+        raise SystemExit(f"os._exit({status}) was called")
+
+    os._exit = refuse
+    try:
+        yield
+    finally:
+        os._exit = real_exit
 
 
 def _groups(function: str) -> tuple[str, ...] | None:
@@ -115,4 +139,5 @@ def _run(namespace: Mapping, groups: tuple[str, ...]) -> list[Outcome]:
     settings = load_settings()
     caller = FailureBudget(InProcessCaller(namespace, timeout=CALL_SECONDS,
                                            forbidden=settings.forbidden))
-    return run_checks(caller, groups=groups, settings=settings)
+    with _exit_is_an_error():
+        return run_checks(caller, groups=groups, settings=settings)

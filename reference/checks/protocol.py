@@ -56,6 +56,11 @@ class Returned:
     type_name: str
     array: np.ndarray | None
     text: str
+    #: ``np.asarray(value).shape`` when the value converts at all (also for text arrays).
+    shape: tuple[int, ...] | None = None
+    #: ``str()`` of each element (flattened) when the value is an array-like of text,
+    #: e.g. class letters; None otherwise.
+    strings: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,494 @@
+"""The check engine: run the contract checks and the whole-algorithm properties.
+
+Public entry: :func:`run_checks`. It asks a :class:`~reference.checks.protocol.Caller`
+to call the student's functions (never calling them itself), judges every
+call against the reference kernels, searches generated inputs with Hypothesis
+for the smallest counterexample, names the misconception behind a failure and
+returns one :class:`~reference.checks.protocol.Outcome` per check, in a fixed
+order, with a message an instructor would write.
+
+How a function is checked:
+
+1. hand-picked cases (tiny, each aimed at one classic mistake), then
+2. one derandomised Hypothesis search over generated cases for the checks
+   still passing; Hypothesis shrinks the first failure to a small input, and
+   the search repeats for the checks that still pass;
+3. for every failed check, the misconception catalogue is asked which wrong
+   idea explains what the function did (on the counterexample and on fixed
+   probes).
+
+Calls are cached by their arguments, so the checks of a function share calls.
+
+``Outcome.details`` of a failed function check holds plain data: ``problem``,
+``expected``, ``got`` (texts), ``case`` (the input's label), ``args`` (the
+counterexample's arguments as passed: Frame / ndarray / SameAs), ``rows`` (the
+positions concerned), ``misconception`` and ``hint``, plus check-specific keys
+(``raised``, ``changed``, ``delegated_to``, ``shape``). A loop check has
+``problem``/``expected``/``got`` and ``culprit`` (the function to blame, if known);
+a check that could not run has ``broken`` (the function that is missing or broken).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+import numpy as np
+from hypothesis import Verbosity, given, seed
+from hypothesis import settings as hypothesis_settings
+
+from . import algorithm
+from .cases import HAND_PICKED, Case, generated
+from .contract import INPUT_JUDGES, JUDGES, Verdict
+from .misconceptions import Evidence, Failure, Misconception, diagnose
+from .profiles import grading
+from .protocol import FUNCTIONS, CallResult, Caller, Frame, Outcome, SameAs
+from .settings import GradingSettings
+
+CATALOGUE: dict[str, str] = {
+    "assign.output": "one 1-D integer label per row, each in 0..k-1",
+    "assign.nearest": "every point goes to its nearest mean (agrees with the reference)",
+    "assign.ties": "an exact tie goes to the lowest index",
+    "assign.pure": "uses only its arguments (the means passed in, any column names) and "
+                   "changes neither",
+    "assign.own_work": "computes the assignment itself (no scikit-learn / kit reference)",
+    "update.output": "a (k, d) float array",
+    "update.means": "row j is the average of the rows labelled j",
+    "update.empty_cluster": "a cluster with no points keeps its current mean",
+    "update.pure": "uses only its arguments and changes none of them",
+    "update.own_work": "computes the means itself",
+    "converged.unchanged": "True when no label changed",
+    "converged.changed": "False when at least one label changed",
+    "lloyd.terminates": "the loop built from your three functions stops within max_iter",
+    "lloyd.fixed_point": "at the end, reassigning and recomputing change nothing",
+    "lloyd.inertia": "inertia never increases from one iteration to the next",
+    "lloyd.label_permutation": "permuting the initial means permutes the labels the same way",
+    "lloyd.recovers_blobs": "AMI >= 0.95 against the true clusters on well-separated blobs "
+                            "(k-means++ starts)",
+}
+
+GROUPS: dict[str, list[str]] = {
+    group: [check for check in CATALOGUE if check.split(".", 1)[0] == group]
+    for group in (*FUNCTIONS, "lloyd")
+}
+
+SIGNATURES = {
+    "assign": "assign(X, means) -- the index of the nearest mean for every row of X",
+    "update": "update(X, labels, means) -- the (k, d) array of new means",
+    "converged": "converged(old_labels, new_labels) -- True when no label changed",
+}
+
+#: What to do when a check fails and no misconception in the catalogue fits.
+GENERIC_HINTS = {
+    "assign.output": "Return one integer per row of X, e.g. the argmin over the means of an "
+                     "(n, k) table of squared distances.",
+    "assign.nearest": "For each point compute the squared distance to every row of `means` "
+                      "and take the position of the smallest.",
+    "assign.ties": "argmin / idxmin return the first of equal values; keep that order.",
+    "assign.pure": "Do not change X or means; build new objects for intermediate results.",
+    "assign.own_work": "Write the distance computation and the argmin yourself.",
+    "update.output": "Return a float array of shape (k, d): one row per cluster.",
+    "update.means": "Row j is the average of the rows of X whose label is j: "
+                    "`X[labels == j].mean(axis=0)`.",
+    "update.empty_cluster": "Start from `means.copy()` and replace only rows of clusters that "
+                            "have points.",
+    "update.pure": "Do not change X, labels or means; start from copies.",
+    "update.own_work": "Average each cluster's rows yourself.",
+    "converged.unchanged": "Return True exactly when every label is as before.",
+    "converged.changed": "Return False as soon as any label differs.",
+    "lloyd.terminates": "converged must return True once an assign step changes no label.",
+    "lloyd.fixed_point": "Stop only when no label changes; check converged and update.",
+    "lloyd.inertia": "assign must pick the nearest mean and update the exact average; then "
+                     "inertia cannot go up.",
+    "lloyd.label_permutation": "Keep row j of the means for cluster j throughout; never sort "
+                               "or reorder the means.",
+    "lloyd.recovers_blobs": "Check the single-function results above: a correct assign, "
+                            "update and converged find these blobs.",
+}
+
+_FAILURE_WORDS = {
+    "timeout": "did not finish in time: an endless loop, or far too slow",
+    "crash": "crashed the process running your code",
+    "exit": "tried to end the program (sys.exit / os._exit / exit())",
+    "memory": "ran out of memory",
+    "output": "printed far too much output",
+    "missing": "is not defined",
+}
+
+
+#: The generated cases depend on this seed only (not on the engine's source code,
+#: which derandomize alone would hash), so they stay the same across kit releases.
+SEARCH_SEED = 398
+
+#: Tries Hypothesis may spend shrinking one counterexample (each is a call of student code).
+SHRINK_CALLS = 40
+
+
+#: The cases a complete (nothing failed) derandomised search generated, per
+#: (function, max_examples): later searches in this process replay them.
+_GENERATED: dict[tuple[str, int], tuple[Case, ...]] = {}
+
+
+def _subset(case: Case, keep: list[int]) -> Case:
+    """``case`` restricted to the rows ``keep`` of X (and of the labels, for update)."""
+    frame = case.frame
+    smaller = Frame(frame.values[keep], frame.columns, tuple(frame.index[r] for r in keep))
+    middle = (np.asarray(case.args[1])[keep],) if case.function == "update" else ()
+    return Case(case.function, (smaller, *middle, case.args[-1]), case.label)
+
+
+def _forbidden(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == prefix or name.startswith(prefix + ".") for prefix in prefixes)
+
+
+class _Counterexample(Exception):
+    """Raised inside the Hypothesis search when a pending check fails (Hypothesis shrinks it)."""
+
+
+class _Broken(BaseException):
+    """A call never finished: stop the search at once (no shrinking of hangs or crashes)."""
+
+
+class _Session:
+    """One run of the checks: the caller, the settings and a cache of calls."""
+
+    def __init__(self, caller: Caller, settings: GradingSettings):
+        self.caller = caller
+        self.settings = settings
+        self._cache: dict[str, CallResult] = {}
+        self.failures: dict[str, dict[str, Failure]] = {}
+        self.broken: dict[str, str] = {}
+        self.diagnoses: dict[str, Misconception | None] = {}
+
+    def call(self, case: Case) -> CallResult:
+        key = case.key()
+        if key not in self._cache:
+            result = self.caller(case.function, *case.args)
+            if result.delegated_to:
+                # The caller may watch more helpers than this course forbids.
+                allowed = tuple(name for name in result.delegated_to
+                                if _forbidden(name, self.settings.forbidden))
+                if allowed != result.delegated_to:
+                    result = replace(result, delegated_to=allowed)
+            self._cache[key] = result
+        return self._cache[key]
+
+    # -- one function --------------------------------------------------------------------
+    def check_function(self, function: str) -> None:
+        if function in self.failures or function in self.broken:
+            return
+        if not self.caller.defines(function):
+            self.broken[function] = (f"There is no function `{function}` in your code. Define "
+                                     f"{SIGNATURES[function]}.")
+            return
+        judge, checks = JUDGES[function], GROUPS[function]
+        failures: dict[str, Failure] = {}
+        for case in HAND_PICKED[function]:
+            result = self.call(case)
+            if result.failure:
+                self._mark_broken(function, case, result)
+                return
+            for check, verdict in judge(case, result).items():
+                if isinstance(verdict, Verdict) and check not in failures:
+                    failures[check] = Failure(check, case, result, verdict)
+        if function in INPUT_JUDGES:
+            for check, (case, result, verdict) in INPUT_JUDGES[function](self.call).items():
+                if result.failure:
+                    self._mark_broken(function, case, result)
+                    return
+                failures.setdefault(check, Failure(check, case, result, verdict))
+        pending = [check for check in checks if check not in failures]
+        while pending:
+            seen, broken = self._search(function, pending)
+            if broken is not None:
+                self._mark_broken(function, *broken)
+                return
+            if not seen:
+                break
+            for check, failure in seen.items():
+                failures[check] = self._fewer_rows(failure)
+            pending = [check for check in pending if check not in seen]
+        self.failures[function] = {check: failures[check] for check in checks if check in failures}
+
+    def _search(self, function: str, pending: list[str]):
+        """Generated counterexamples for the ``pending`` checks: ``({check: Failure}, broken)``.
+
+        Hypothesis stops at the first case failing any pending check and shrinks
+        it. Every check keeps the last (so smallest) failing case seen, so checks
+        that fail together are shrunk together, in one search.
+        """
+        judge = JUDGES[function]
+        key = (function, self.settings.max_examples)
+        if key in _GENERATED:
+            # Hypothesis is derandomised: it would generate exactly these cases again.
+            # Replaying them skips the (slow) generation; only a failure needs Hypothesis,
+            # which then finds the same first failing case and shrinks it.
+            for case in _GENERATED[key]:
+                result = self.call(case)
+                if result.failure:
+                    return {}, (case, result)
+                verdicts = judge(case, result)
+                if any(isinstance(verdicts.get(check), Verdict) for check in pending):
+                    break
+            else:
+                return {}, None
+        seen: dict[str, Failure] = {}
+        broken: list = []
+        budget = [SHRINK_CALLS]
+        generated_cases: list[Case] = []
+
+        @hypothesis_settings(grading(self.settings.max_examples), verbosity=Verbosity.quiet)
+        @seed(SEARCH_SEED)
+        @given(generated(function))
+        def search(case: Case) -> None:
+            if seen:
+                # Shrinking: a bounded number of tries (counted, so still deterministic).
+                budget[0] -= 1
+                if budget[0] < 0:
+                    raise _Broken()
+            if not seen:
+                generated_cases.append(case)
+            result = self.call(case)
+            if result.failure:
+                broken.append((case, result))
+                raise _Broken()
+            verdicts = judge(case, result)
+            failing = [check for check in pending if isinstance(verdicts.get(check), Verdict)]
+            for check in failing:
+                seen[check] = Failure(check, case, result, verdicts[check])
+            if failing:
+                raise _Counterexample()
+
+        try:
+            search()
+        except (_Counterexample, _Broken):
+            pass
+        except Exception:
+            # Hypothesis gives up on a function that answers differently each time
+            # (Flaky); the failures it saw are still true counterexamples.
+            if not seen and not broken:
+                raise
+        if not seen and not broken:
+            _GENERATED[key] = tuple(generated_cases)
+        ordered = {check: seen[check] for check in pending if check in seen}
+        return ordered, (broken[0] if broken else None)
+
+    def _fewer_rows(self, failure: Failure) -> Failure:
+        """The failure on a subset of its rows, if a smaller one still shows it.
+
+        Hypothesis's shrinking is capped (it regenerates whole DataFrames, which is
+        slow); a call or two on row subsets that keep what matters usually takes the
+        counterexample the rest of the way: for ``assign`` (row by row) the first
+        offending row; for ``update`` one row per cluster, plus the rows of the
+        cluster that came out wrong.
+        """
+        case, rows = failure.case, failure.verdict.rows
+        if case.function not in ("assign", "update"):
+            return failure
+        n = len(case.frame.index)
+        if case.function == "assign":
+            candidates = [[rows[0]]] if rows else []
+        else:
+            firsts = sorted(np.unique(case.labels, return_index=True)[1].tolist())
+            candidates = [firsts, sorted(set(firsts) | set(rows))]
+        for keep in candidates:
+            if len(keep) >= n:
+                continue
+            smaller = _subset(case, keep)
+            result = self.call(smaller)
+            if result.failure:
+                continue
+            verdict = JUDGES[case.function](smaller, result).get(failure.check_id)
+            if isinstance(verdict, Verdict):
+                return Failure(failure.check_id, smaller, result, verdict)
+        return failure
+
+    def _mark_broken(self, function: str, case: Case, result: CallResult) -> None:
+        words = _FAILURE_WORDS.get(result.failure, result.failure)
+        detail = f" ({result.detail})" if result.detail else ""
+        self.broken[function] = (f"`{function}` {words}{detail}.\n\nInput ({case.label}):\n"
+                                 f"{_show_case(case, ())}\n\nNone of the checks of `{function}` "
+                                 f"can be judged; the other functions are still checked.")
+
+    def diagnosis(self, function: str, check: str) -> Misconception | None:
+        key = f"{function}:{check}"
+        if key not in self.diagnoses:
+            evidence = Evidence(function, self.failures.get(function, {}), self.call)
+            self.diagnoses[key] = diagnose(function, check, evidence)
+        return self.diagnoses[key]
+
+    # -- outcomes ------------------------------------------------------------------------
+    def function_outcomes(self, function: str) -> list[Outcome]:
+        self.check_function(function)
+        outcomes = []
+        for check in GROUPS[function]:
+            if function in self.broken:
+                outcomes.append(Outcome(check, CATALOGUE[check], False, None,
+                                        self.broken[function], {"broken": function}))
+                continue
+            failure = self.failures[function].get(check)
+            if failure is None:
+                outcomes.append(Outcome(check, CATALOGUE[check], True))
+                continue
+            misconception = self.diagnosis(function, check)
+            outcomes.append(Outcome(check, CATALOGUE[check], False,
+                                    misconception.name if misconception else None,
+                                    _message(failure, misconception),
+                                    _details(failure, misconception)))
+        return outcomes
+
+    def lloyd_outcomes(self) -> list[Outcome]:
+        checks = GROUPS["lloyd"]
+        unusable = [f for f in FUNCTIONS if not self.caller.defines(f) or f in self.broken]
+        if unusable:
+            text = " ".join(self.broken.get(f) or f"There is no function `{f}` in your code. "
+                            f"Define {SIGNATURES[f]}." for f in unusable)
+            message = (f"The loop needs all three functions, and "
+                       f"{' and '.join(unusable)} cannot be used.\n\n{text}")
+            return [Outcome(c, CATALOGUE[c], False, None, message, {"broken": unusable[0]})
+                    for c in checks]
+        properties = algorithm.LloydChecks(self.call)
+        outcomes = []
+        for check in checks:
+            verdict = algorithm.CHECKS[check](properties)
+            if verdict is None:
+                outcomes.append(Outcome(check, CATALOGUE[check], True))
+                continue
+            name, cause = self._lloyd_cause(check, verdict)
+            message = verdict.problem
+            if verdict.expected or verdict.got:
+                message += "\n\n" + _expected_got(verdict)
+            message += f"\n\n{cause}" if cause else f"\n\nHint: {GENERIC_HINTS[check]}"
+            details = {"problem": verdict.problem, "expected": verdict.expected,
+                       "got": verdict.got, **verdict.data}
+            outcomes.append(Outcome(check, CATALOGUE[check], False, name, message, details))
+        return outcomes
+
+    def _lloyd_cause(self, check: str, verdict: Verdict) -> tuple[str | None, str]:
+        """The misconception behind a failed loop: the first diagnosed fault in a function."""
+        culprit = verdict.data.get("culprit", "")
+        order = [culprit] if culprit in FUNCTIONS else []
+        order += [f for f in FUNCTIONS if f not in order]
+        for function in order:
+            self.check_function(function)
+            if function in self.broken:
+                return None, self.broken[function]
+            for failed in self.failures.get(function, {}):
+                misconception = self.diagnosis(function, failed)
+                if misconception is not None:
+                    return misconception.name, (
+                        f"Diagnosis ({misconception.name}): this follows from a mistake in "
+                        f"`{function}` -- {misconception.title}. {misconception.explanation}"
+                        f"\nHint: {misconception.hint}")
+        for function in order:
+            if self.failures.get(function):
+                first = next(iter(self.failures[function]))
+                return None, (f"This follows from `{function}`, which fails {first} (see there)."
+                              f"\nHint: {GENERIC_HINTS[check]}")
+        return None, ""
+
+
+def run_checks(caller: Caller, groups: Iterable[str] = ("assign", "update", "converged", "lloyd"),
+               settings: GradingSettings | None = None) -> list[Outcome]:
+    """Check a submission's functions; one :class:`Outcome` per check of the requested groups.
+
+    Parameters
+    ----------
+    caller : Caller
+        Calls the student's functions (in-process, or the isolated runner).
+    groups : iterable of str
+        Any of ``"assign"``, ``"update"``, ``"converged"``, ``"lloyd"``; outcomes come
+        in :data:`CATALOGUE` order whatever the order asked.
+    settings : GradingSettings, optional
+        ``max_examples`` bounds each Hypothesis search; defaults to ``GradingSettings()``.
+
+    Returns
+    -------
+    list of Outcome
+        Deterministic: the same submission gives the same list, messages included.
+    """
+    wanted = list(dict.fromkeys(groups))
+    unknown = [g for g in wanted if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown check group(s) {unknown}; choose from {list(GROUPS)}")
+    session = _Session(caller, settings or GradingSettings())
+    outcomes: list[Outcome] = []
+    for group in GROUPS:
+        if group not in wanted:
+            continue
+        outcomes += session.lloyd_outcomes() if group == "lloyd" else \
+            session.function_outcomes(group)
+    return outcomes
+
+
+# --------------------------------------------------------------------------- messages
+def _message(failure: Failure, misconception: Misconception | None) -> str:
+    verdict, case, result = failure.verdict, failure.case, failure.result
+    parts = [verdict.problem, f"Input ({case.label}):\n{_show_case(case, verdict.rows)}"]
+    if verdict.expected or verdict.got:
+        parts.append(_expected_got(verdict))
+    if result.raised is not None and result.raised.traceback_tail:
+        parts.append(f"Where it happened in your code:\n{result.raised.traceback_tail}")
+    if misconception is not None:
+        parts.append(f"Diagnosis ({misconception.name}): {misconception.title}. "
+                     f"{misconception.explanation}\nHint: {misconception.hint}")
+    else:
+        parts.append(f"Hint: {GENERIC_HINTS[failure.check_id]}")
+    return "\n\n".join(parts)
+
+
+def _expected_got(verdict: Verdict) -> str:
+    """``Expected:``/``Got:`` lines; a multi-line value (a Series' repr) goes on indented lines."""
+    lines = []
+    for name, text in (("Expected:", verdict.expected), ("Got:     ", verdict.got)):
+        if "\n" in text:
+            lines.append(name.strip() + "\n" + "\n".join("    " + line for line in text.splitlines()))
+        else:
+            lines.append(f"{name} {text}")
+    return "\n".join(lines)
+
+
+def _details(failure: Failure, misconception: Misconception | None) -> dict:
+    verdict, case = failure.verdict, failure.case
+    return {"problem": verdict.problem, "expected": verdict.expected, "got": verdict.got,
+            "case": case.label, "args": case.args, "rows": verdict.rows,
+            "misconception": misconception.name if misconception else None,
+            "hint": misconception.hint if misconception else GENERIC_HINTS[failure.check_id],
+            **verdict.data}
+
+
+MAX_SHOWN = 5
+
+
+def _show_case(case: Case, rows: tuple[int, ...]) -> str:
+    """The input as small tables: X (at most 5 rows), labels, means / old and new labels."""
+    if case.function == "converged":
+        old = case.args[0]
+        new = "old_labels itself (the very same object)" if isinstance(case.args[1], SameAs) \
+            else _array_text(case.args[1])
+        return f"  old_labels = {_array_text(old)}\n  new_labels = {new}"
+    frame: Frame = case.args[0]
+    n = len(frame.index)
+    keep = list(range(n)) if n <= MAX_SHOWN else \
+        (sorted(rows)[:MAX_SHOWN] if rows else list(range(MAX_SHOWN)))
+    table = frame.to_pandas().iloc[keep]
+    lines = [f"  X ({n} row{'s' if n != 1 else ''}, columns "
+             f"{', '.join(repr(c) for c in frame.columns)}"
+             f"{'' if n <= MAX_SHOWN else f'; showing rows {keep}'}):"]
+    lines += ["    " + line for line in table.to_string().splitlines()]
+    if case.function == "update":
+        labels = np.asarray(case.args[1])
+        lines.append(f"  labels = {_array_text(labels if n <= MAX_SHOWN else labels[keep])}"
+                     f"{'' if n <= MAX_SHOWN else ' (for the rows shown)'}")
+    means = np.asarray(case.args[-1])
+    lines.append(f"  means (k = {means.shape[0]}):")
+    lines += ["    " + line for line in _array_text(means).splitlines()]
+    return "\n".join(lines)
+
+
+def _array_text(array) -> str:
+    with np.printoptions(threshold=40, edgeitems=4, linewidth=90, precision=6, suppress=True):
+        return np.array2string(np.asarray(array), separator=", ")
+
+
+__all__ = ["CATALOGUE", "GROUPS", "run_checks"]

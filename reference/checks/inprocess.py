@@ -1,0 +1,193 @@
+"""A :class:`~reference.checks.protocol.Caller` that calls a namespace's functions directly.
+
+Used by the in-notebook ``check()`` (where a student can only fool themselves)
+and by the kit's own fast tests. :func:`call_function` is the one place that
+turns "call this function with these plain-data arguments" into a
+:class:`CallResult`; the isolated runner's worker process reuses it, so both
+callers report the same things in the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .marshal import decode_args, encode_args, to_raised, to_returned
+from .protocol import CallResult
+from .settings import DEFAULT_FORBIDDEN
+
+#: Output kept per call; the rest is cut (a flood is the isolated runner's business).
+OUTPUT_LIMIT = 20_000
+
+
+class CallTimeout(BaseException):
+    """Raised inside the student's function when its time is up.
+
+    A BaseException so that a student's ``except Exception:`` cannot swallow it.
+    """
+
+
+class DelegationWatcher:
+    """Records calls into forbidden helpers while the student's function runs.
+
+    A call is forbidden when its qualified name (``module.qualname``) equals one
+    of the dotted ``prefixes`` or lies below it (``sklearn.cluster`` covers
+    ``sklearn.cluster._kmeans.KMeans.fit``). Only the outermost forbidden call
+    is recorded, in order of first use.
+    """
+
+    def __init__(self, prefixes: tuple[str, ...]):
+        self.prefixes = tuple(prefixes)
+        self.found: list[str] = []
+        self._verdicts: dict[Any, str | None] = {}
+
+    def _match(self, name: str) -> str | None:
+        for prefix in self.prefixes:
+            if name == prefix or name.startswith(prefix + "."):
+                return name
+        return None
+
+    def _profile(self, frame, event, arg) -> None:
+        if event == "call":
+            key = frame.f_code
+            if key not in self._verdicts:
+                module = frame.f_globals.get("__name__") or ""
+                # This module's own frames (the timeout handler) are the checker's, not the student's.
+                self._verdicts[key] = None if module == __name__ else \
+                    self._match(f"{module}.{frame.f_code.co_qualname}")
+        elif event == "c_call":
+            # Builtin methods of builtin types have no module: the common, cheap case.
+            module = getattr(arg, "__module__", None)
+            if not module:
+                return
+            key = (module, getattr(arg, "__qualname__", None) or getattr(arg, "__name__", ""))
+            if key not in self._verdicts:
+                self._verdicts[key] = self._match(f"{key[0]}.{key[1]}")
+        else:
+            return
+        name = self._verdicts[key]
+        if name is not None and name not in self.found and not self._inside_found(frame):
+            self.found.append(name)
+
+    def _inside_found(self, frame) -> bool:
+        # A forbidden helper calling another one (KMeans.fit -> euclidean_distances)
+        # is one delegation, not two: skip calls made from inside a forbidden frame.
+        caller = frame.f_back if frame is not None else None
+        while caller is not None:
+            verdict = self._verdicts.get(caller.f_code)
+            if verdict is not None:
+                return True
+            caller = caller.f_back
+        return False
+
+    def call(self, function: Callable, args: tuple) -> Any:
+        """``function(*args)``, watched (the profiler is on only while it runs)."""
+        if not self.prefixes:
+            return function(*args)
+        previous = sys.getprofile()
+        sys.setprofile(self._profile)
+        try:
+            return function(*args)
+        finally:
+            sys.setprofile(previous)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Interrupt the block after ``seconds`` (main thread only; elsewhere no limit)."""
+    if not seconds or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _expire(signum, frame):
+        raise CallTimeout()
+
+    previous = signal.signal(signal.SIGALRM, _expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_function(function: Callable, args: tuple, *, name: str = "function",
+                  forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN,
+                  timeout: float | None = None) -> CallResult:
+    """Call ``function`` with plain-data ``args`` and report what happened as plain data.
+
+    Arguments are decoded into fresh objects (:func:`~reference.checks.marshal.decode_args`);
+    stdout/stderr and warnings are captured (they never cost points); calls into
+    ``forbidden`` helpers are recorded; ``timeout`` seconds of wall clock at most
+    (on the main thread). Never raises for anything the function does, except
+    ``KeyboardInterrupt``, which belongs to the person at the keyboard.
+    """
+    real_args = decode_args(args)
+    out = io.StringIO()
+    watcher = DelegationWatcher(forbidden)
+    returned = raised = None
+    failure, detail = None, ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
+                    _time_limit(timeout):
+                value = watcher.call(function, real_args)
+        except CallTimeout:
+            failure, detail = "timeout", f"{name} did not finish within {timeout:g} s"
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as exc:
+            failure, detail = "exit", f"{name} called sys.exit({exc.code!r})"
+        except BaseException as exc:  # the student's bug, reported as data
+            raised = to_raised(exc)
+        else:
+            try:
+                returned = to_returned(value)
+            except Exception as exc:  # pragma: no cover - to_returned is defensive
+                raised = to_raised(exc)
+    text = out.getvalue()
+    return CallResult(
+        returned=returned, raised=raised, failure=failure, detail=detail,
+        args_after=encode_args(real_args),
+        delegated_to=tuple(watcher.found),
+        stdout=text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "\n[... cut]",
+        warnings=tuple(f"{w.category.__name__}: {w.message}" for w in caught),
+    )
+
+
+class InProcessCaller:
+    """Calls the functions of ``namespace`` (a module's or notebook's globals) directly.
+
+    Parameters
+    ----------
+    namespace : Mapping
+        Where the submission's functions live, e.g. ``globals()`` of a notebook.
+    timeout : float or None
+        Seconds one call may take (enforced with SIGALRM on the main thread).
+    forbidden : tuple of str
+        Dotted prefixes of helpers that do the work for the student.
+    """
+
+    def __init__(self, namespace: Mapping[str, Any], timeout: float | None = None,
+                 forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN):
+        self.namespace = namespace
+        self.timeout = timeout
+        self.forbidden = tuple(forbidden)
+
+    def defines(self, function: str) -> bool:
+        return callable(self.namespace.get(function))
+
+    def __call__(self, function: str, *args: Any) -> CallResult:
+        target = self.namespace.get(function)
+        if not callable(target):
+            return CallResult(failure="missing", detail=f"{function} is not defined")
+        return call_function(target, args, name=function, forbidden=self.forbidden,
+                             timeout=self.timeout)

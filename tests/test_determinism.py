@@ -1,0 +1,59 @@
+"""Same submission, same outcomes and messages: every run, any group order, any student RNG use."""
+
+import numpy as np
+
+from reference.checks.engine import run_checks
+from reference.checks.inprocess import InProcessCaller
+from reference.checks.settings import GradingSettings
+from tests.mutants.correct import assign_numpy, submission
+from tests.mutants.wrong import update_groupby
+
+SETTINGS = GradingSettings(max_examples=12)
+
+
+def assign_subtly_wrong(X, means):
+    """Right except with 5+ means: only generated cases (and shrinking) find it."""
+    np.random.seed(np.random.randint(1000))  # the student's own use of random numbers
+    np.random.rand(3)
+    labels = assign_numpy(X, means)
+    return labels if len(means) < 5 else (labels + 1) % len(means)
+
+
+def everything(outcomes):
+    return [(o.check_id, o.title, o.passed, o.misconception, o.message,
+             repr(sorted((k, repr(v)) for k, v in o.details.items()))) for o in outcomes]
+
+
+def test_a_buggy_submission_gives_identical_results_three_times():
+    namespace = submission(assign=assign_subtly_wrong, update=update_groupby)
+    runs = [everything(run_checks(InProcessCaller(namespace), settings=SETTINGS))
+            for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+    failed = {row[0] for row in runs[0] if not row[2]}
+    assert {"assign.nearest", "update.empty_cluster"} <= failed
+
+
+def test_results_do_not_depend_on_the_global_random_state_or_group_order():
+    namespace = submission(assign=assign_subtly_wrong)
+    np.random.seed(1)
+    first = everything(run_checks(InProcessCaller(namespace), ["assign", "lloyd"],
+                                  settings=SETTINGS))
+    np.random.seed(2)
+    np.random.rand(17)
+    second = everything(run_checks(InProcessCaller(namespace), ["lloyd", "assign"],
+                                   settings=SETTINGS))
+    assert first == second
+
+
+def test_replaying_generated_cases_gives_what_hypothesis_gives(monkeypatch):
+    from reference.checks import engine
+
+    buggy = submission(assign=assign_subtly_wrong)
+    monkeypatch.setattr(engine, "_GENERATED", {})
+    cold = everything(run_checks(InProcessCaller(buggy), ["assign"], settings=SETTINGS))
+    monkeypatch.setattr(engine, "_GENERATED", {})
+    run_checks(InProcessCaller(submission()), ["assign"], settings=SETTINGS)
+    assert ("assign", SETTINGS.max_examples) in engine._GENERATED
+    warm = everything(run_checks(InProcessCaller(buggy), ["assign"], settings=SETTINGS))
+    assert warm == cold
+    assert any(not row[2] for row in warm)

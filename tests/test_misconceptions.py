@@ -1,0 +1,105 @@
+"""Every misconception in the catalogue is diagnosed as itself, on its own mutant submission."""
+
+import re
+
+import pytest
+
+from reference.checks.engine import CATALOGUE, run_checks
+from reference.checks.inprocess import InProcessCaller
+from reference.checks.misconceptions import BY_NAME, CATALOGUE as MISCONCEPTIONS
+from reference.checks.protocol import Frame
+from reference.checks.settings import GradingSettings
+from tests.mutants.variants import VARIANTS
+from tests.mutants.wrong import MUTANTS
+
+# Hand-picked cases expose every mutant; a few generated cases keep the file fast.
+SETTINGS = GradingSettings(max_examples=10)
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            namespace, _ = MUTANTS[name]
+            cache[name] = run_checks(InProcessCaller(namespace, timeout=10), settings=SETTINGS)
+        return cache[name]
+    return get
+
+
+def test_the_catalogue_is_large_and_every_entry_has_a_mutant():
+    assert len(BY_NAME) >= 25
+    assert set(MUTANTS) == set(BY_NAME)
+    for function, entries in MISCONCEPTIONS.items():
+        for entry in entries:
+            assert entry.function == function
+            assert entry.checks and set(entry.checks) <= set(CATALOGUE)
+            assert entry.explanation.strip() and entry.hint.strip() and entry.title.strip()
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_is_diagnosed_as_itself(name, outcomes):
+    _, expected = MUTANTS[name]
+    results = outcomes(name)
+    failed = {o.check_id for o in results if not o.passed}
+    assert any(check.startswith(name.split(".")[0] + ".") for check in expected)
+    assert failed == expected, f"{name}: failed {sorted(failed)}"
+    for outcome in results:
+        if outcome.passed:
+            continue
+        assert outcome.misconception == name, (outcome.check_id, outcome.misconception)
+        entry = BY_NAME[name]
+        assert entry.title in outcome.message and entry.hint in outcome.message
+        assert "Traceback" not in outcome.message
+        assert "reference/" not in outcome.message  # no frames from inside the kit
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_counterexample_is_small(name, outcomes):
+    for outcome in outcomes(name):
+        if outcome.passed or outcome.function == "lloyd":
+            continue
+        args = outcome.details["args"]
+        assert "Input (" in outcome.message and "Expected:" in outcome.message
+        if isinstance(args[0], Frame):
+            assert len(args[0].index) <= 5, (outcome.check_id, len(args[0].index))
+            shown = outcome.message.split("Input (", 1)[1].split("means (k")[0]
+            assert len(re.findall(r"\n    \S", shown)) <= 6  # header line + at most 5 rows
+
+
+def test_the_notes_pitfall_is_explained_the_notes_way(outcomes):
+    message = next(o.message for o in outcomes("assign.dict_keys") if not o.passed)
+    for phrase in ("keys", "'A'", "UFuncTypeError", "mu.values()", "true generating means",
+                   "`means` argument"):
+        assert phrase in message, phrase
+
+
+def test_the_groupby_idiom_explains_what_happens_next(outcomes):
+    [outcome] = [o for o in outcomes("update.drops_empty_cluster") if not o.passed]
+    assert outcome.check_id == "update.empty_cluster"
+    for phrase in ("k-1 means", "disappears for good", "colours", "keeps the old mean"):
+        assert phrase in outcome.message, phrase
+
+
+def test_the_silent_form_is_named_without_an_exception(outcomes):
+    failed = [o for o in outcomes("assign.global_means") if not o.passed]
+    assert all(o.misconception == "assign.global_means" for o in failed)
+    assert any("same answer whatever means" in o.message for o in failed)
+
+
+def test_a_never_true_converged_shows_up_as_an_endless_loop(outcomes):
+    outcome = next(o for o in outcomes("converged.never_true") if o.check_id == "lloyd.terminates")
+    assert not outcome.passed and outcome.misconception == "converged.never_true"
+    assert "max_iter" in outcome.message and "never" in outcome.message
+
+
+@pytest.mark.parametrize("label", sorted(VARIANTS))
+def test_other_spellings_of_a_misconception_get_the_same_diagnosis(label):
+    namespace, name = VARIANTS[label]
+    outcomes = run_checks(InProcessCaller(namespace, timeout=10), [name.split(".")[0]],
+                          settings=SETTINGS)
+    failed = [o for o in outcomes if not o.passed]
+    assert any(o.function == name.split(".")[0] for o in failed)
+    assert {o.misconception for o in failed} == {name}, \
+        {o.check_id: o.misconception for o in failed}
