@@ -156,6 +156,8 @@ class _Session:
         self.caller = caller
         self.settings = settings
         self._cache: dict[str, CallResult] = {}
+        self.answered: set[str] = set()   # functions that returned a value at least once
+        self.stand_in: dict[str, str] = {}  # check -> the failed check whose diagnosis it shares
         self.failures: dict[str, dict[str, Failure]] = {}
         self.broken: dict[str, str] = {}
         self.diagnoses: dict[str, Misconception | None] = {}
@@ -171,6 +173,8 @@ class _Session:
                 if allowed != result.delegated_to:
                     result = replace(result, delegated_to=allowed)
             self._cache[key] = result
+            if result.returned is not None and result.returned.type_name != "NoneType":
+                self.answered.add(case.function)
         return self._cache[key]
 
     # -- one function --------------------------------------------------------------------
@@ -208,6 +212,14 @@ class _Session:
             for check, failure in seen.items():
                 failures[check] = self._fewer_rows(failure)
             pending = [check for check in pending if check not in seen]
+        if function not in self.answered and failures:
+            # Purity and doing one's own work are only credited for a function that
+            # produced an answer: a stub that raises must not earn them.
+            first = next(iter(failures.values()))
+            for check in checks:
+                if check not in failures:
+                    failures[check] = replace(first, check_id=check)
+                    self.stand_in[check] = first.check_id
         self.failures[function] = {check: failures[check] for check in checks if check in failures}
 
     def _search(self, function: str, pending: list[str]):
@@ -330,7 +342,7 @@ class _Session:
             if failure is None:
                 outcomes.append(Outcome(check, CATALOGUE[check], True))
                 continue
-            misconception = self.diagnosis(function, check)
+            misconception = self.diagnosis(function, self.stand_in.get(check, check))
             outcomes.append(Outcome(check, CATALOGUE[check], False,
                                     misconception.name if misconception else None,
                                     _message(failure, misconception),

@@ -273,6 +273,9 @@ def converged_returns_array(old, new):
 # --------------------------------------------------------------------------- the table
 A_ALL = {"assign.output", "assign.nearest", "assign.ties"}
 U_ALL = {"update.output", "update.means", "update.empty_cluster"}
+# A function that never returns a value earns nothing, not even purity or own work.
+A_NONE = A_ALL | {"assign.pure", "assign.own_work"}
+U_NONE = U_ALL | {"update.pure", "update.own_work"}
 C_ALL = {"converged.unchanged", "converged.changed"}
 LLOYD = {"lloyd.terminates", "lloyd.fixed_point", "lloyd.inertia", "lloyd.label_permutation",
          "lloyd.recovers_blobs"}
@@ -301,16 +304,16 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "assign.ties_last": (submission(assign=assign_ties_last), {"assign.ties"}),
     "assign.mutates_X": (submission(assign=assign_mutates_X), {"assign.pure"}),
     "assign.mutates_means": (submission(assign=assign_mutates_means), {"assign.pure"}),
-    "assign.dict_keys": (submission(assign=assign_dict_keys, mu=mu), A_ALL | LLOYD),
+    "assign.dict_keys": (submission(assign=assign_dict_keys, mu=mu), A_NONE | LLOYD),
     "assign.global_means": (submission(assign=assign_global_means, mu=mu),
                             A_ALL | {"assign.pure", "lloyd.label_permutation",
                                      "lloyd.recovers_blobs"}),
     "assign.delegates": (submission(assign=assign_pairwise), {"assign.own_work"}),
-    "assign.no_return": (submission(assign=assign_no_return), A_ALL | LLOYD),
-    "update.no_return": (submission(update=update_no_return), U_ALL | LLOYD),
+    "assign.no_return": (submission(assign=assign_no_return), A_NONE | LLOYD),
+    "update.no_return": (submission(update=update_no_return), U_NONE | LLOYD),
     "converged.no_return": (submission(converged=converged_no_return), C_ALL | LLOYD),
-    "assign.not_implemented": (submission(assign=assign_not_implemented), A_ALL | LLOYD),
-    "update.not_implemented": (submission(update=update_not_implemented), U_ALL | LLOYD),
+    "assign.not_implemented": (submission(assign=assign_not_implemented), A_NONE | LLOYD),
+    "update.not_implemented": (submission(update=update_not_implemented), U_NONE | LLOYD),
     "converged.not_implemented": (submission(converged=converged_not_implemented),
                                   C_ALL | LLOYD),
     "assign.global_data": (submission(assign=assign_global_data, df=df, data_cols=data_cols),
