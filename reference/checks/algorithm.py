@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from sklearn.metrics import adjusted_mutual_info_score
 
 from .._lloyd import _assign, _inertia, _update, init_means
 from .cases import Case
@@ -279,6 +278,9 @@ class LloydChecks:
             score = _inertia(X, means, labels) if labels.max() < means.shape[0] else np.inf
             if best is None or score < best[0]:
                 best = (score, labels)
+        # Imported here: scikit-learn costs ~1.5 s to import, and only this check needs it.
+        from sklearn.metrics import adjusted_mutual_info_score
+
         ami = adjusted_mutual_info_score(truth, best[1])
         if ami < AMI_THRESHOLD:
             return Verdict(f"On five tight, well-separated blobs, the best of "
