@@ -63,6 +63,10 @@ _MIN_PRODUCT_ROWS = 4096
 # left to right too, so this path gives bit for bit the distances of
 # ((X[:, None] - means[None]) ** 2).sum(axis=2).
 _SMALL_D = 4
+# Up to this many elements in an (n, k, d) block (256 KiB), the course-sized
+# problems, the definition computed in one broadcast beats any chunked kernel:
+# per-call overhead, not arithmetic, is what costs there.
+_SMALL_PROBLEM = 32_768
 # Rounding error of the expansion relative to ||x||^2 + ||m||^2, per feature.
 # The error bound is about 4 (d + 2) unit roundoffs; this keeps a wide margin,
 # and a margin only costs a few exact recomputations.
@@ -243,11 +247,34 @@ def _nearest_finder(means: np.ndarray, rows: int):
     return _NearestByProduct(means, rows)
 
 
+def _is_small(X: np.ndarray, means: np.ndarray) -> bool:
+    return X.shape[0] * means.size <= _SMALL_PROBLEM
+
+
+def _assign_small(X: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The definition itself, for problems small enough that a (k, d, n) block is tiny."""
+    # Rows last, so every vector operation runs over n contiguous numbers; the sum
+    # over features then adds whole (k, n) planes, in order.
+    diff = np.ascontiguousarray(X.T)[None, :, :] - means[:, :, None]
+    np.multiply(diff, diff, out=diff)
+    dist = diff.sum(axis=1)
+    # A running minimum over the k rows beats argmin across them (a strided
+    # reduction); strict < keeps the lowest index on ties.
+    best, labels = dist[0].copy(), np.zeros(X.shape[0], dtype=np.intp)
+    for j in range(1, len(means)):
+        closer = dist[j] < best
+        labels[closer] = j
+        np.minimum(best, dist[j], out=best)
+    return labels
+
+
 def _assign(X: np.ndarray, means: np.ndarray) -> np.ndarray:
     """Index of the nearest mean for every row; exact ties go to the lowest index.
 
     ``X`` (n, d) and ``means`` (k, d) are validated float64 arrays.
     """
+    if _is_small(X, means):
+        return _assign_small(X, means)
     n, d = X.shape
     rows = min(n, _rows_per_chunk(d, len(means)))
     labels = np.empty(n, dtype=np.intp)
@@ -311,8 +338,8 @@ class _ClusterSums:
     def means(self, current: np.ndarray) -> np.ndarray:
         """The cluster means; an empty cluster keeps its ``current`` mean."""
         new = current.copy()
-        filled = self.counts > 0
-        new[filled] = self.sums[filled] / self.counts[filled, None]
+        counts = self.counts[:, None]
+        np.divide(self.sums, counts, out=new, where=counts > 0)
         return new
 
 
@@ -341,6 +368,9 @@ def _assign_and_sum(X: np.ndarray, means: np.ndarray) -> tuple[np.ndarray, _Clus
     """
     n, d = X.shape
     k = len(means)
+    if _is_small(X, means):
+        labels = _assign_small(X, means)
+        return labels, _ClusterSums(k, d, [_ChunkSummer(k, d, n)(X, labels)])
     rows = min(n, _rows_per_chunk(d, k))
     labels = np.empty(n, dtype=np.intp)
 
