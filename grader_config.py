@@ -76,7 +76,7 @@ def configure(c, root: str | os.PathLike) -> None:
     from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
                                         IgnorePattern, LimitOutput, SaveAutoGrades)
 
-    from reference.checks.nbgrader_preprocessor import KitGrader, SurvivingExecute
+    from reference.checks.nbgrader_preprocessor import KitGrader, StartKitChecks, SurvivingExecute
 
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
@@ -90,12 +90,14 @@ def configure(c, root: str | os.PathLike) -> None:
     # whole submission; on a busy grading machine that is not enough.
     c.Execute.iopub_timeout = 60
     # nbgrader's default list with Execute made to survive a dying kernel and the
-    # kit's two steps right after it:
+    # kit's steps around it: StartKitChecks starts the isolated checks so they run
+    # while the student's kernel executes the notebook (they need only its code);
     # KitGrader writes the authoritative outcome of every check (before
     # ClearMetadataPreprocessor could drop the kit-setup tags, and before
     # SaveAutoGrades scores the cells); ClearHiddenTests then removes the hidden
     # test source that OverwriteCells put back, so feedback HTML never shows it.
     c.Autograde.autograde_preprocessors = [
+        StartKitChecks,
         SurvivingExecute,
         KitGrader,
         ClearHiddenTests,

@@ -1,8 +1,9 @@
 """Time to autograde one submission with the kit, against the floor.
 
-* **kit**: ``nbgrader autograde`` as configured by ``grader_config.py``: the
-  student's kernel runs the notebook, then ``KitGrader`` runs the check engine
-  on the submission in the isolated runner and writes the graded cells.
+* **kit**: ``nbgrader autograde`` as configured by ``grader_config.py``: while
+  the student's kernel runs the notebook, ``StartKitChecks`` runs the check
+  engine on the submission in the isolated runner; ``KitGrader`` then writes
+  the graded cells.
 * **floor**: bare ``nbgrader autograde`` of the same notebook with the graded
   cells emptied and nbgrader's default preprocessors (no kit step) -- what
   running the notebook under nbgrader costs anyway.

@@ -11,6 +11,10 @@ whose ``grade_id`` is a check's ``grade_id`` with the authoritative outcome --
 a line on stdout when the check passed, an ``error`` output carrying the
 diagnosis when it failed -- so ``SaveAutoGrades`` scores exactly the outcome.
 
+:class:`StartKitChecks`, placed before ``Execute``, starts those checks in a
+background thread so that they run while the kernel executes the notebook;
+``KitGrader`` then only collects them.
+
 :class:`SurvivingExecute` replaces nbgrader's ``Execute`` in that list: when
 the student's kernel dies (``os._exit``, a segfault, the memory limit) or its
 outputs stop arriving, nbgrader would drop the whole submission; here the cell
@@ -19,6 +23,8 @@ and grading goes on -- so the crash costs only what ``KitGrader`` finds.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
@@ -32,44 +38,70 @@ from .report import failure_text, outcome_line
 
 #: ``ename`` of a failed check's output (shown in feedback in place of a traceback).
 FAILED = "CheckFailed"
+#: Where StartKitChecks leaves the running checks for KitGrader (nbconvert resources).
+_PENDING = "kit_checks"
 
 
-class KitGrader(NbGraderPreprocessor):
-    """Write the isolated check engine's outcome into the kit's graded cells."""
+class _KitChecks(NbGraderPreprocessor):
+    """What the kit's two grading steps share: which checks to run, and starting them."""
 
     settings_module = Unicode(
         "grader_config",
         help="Module whose SETTINGS (limits, Hypothesis budget, forbidden helpers) grading uses.",
     ).tag(config=True)
 
+    def _start(self, nb: NotebookNode) -> Future:
+        """Run the isolated checks for ``nb``'s graded cells in a background thread."""
+        # Imported here: loading the config must not pull in the engine.
+        from .runner import check_submission
+        from .settings import load_settings
+        from .submission import Submission
+
+        groups = tuple(dict.fromkeys(check_id.split(".", 1)[0] for check_id in _wanted(nb)))
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-checks")
+        if groups:
+            # The submission is read now; Execute changes outputs only, never sources.
+            future = pool.submit(check_submission, Submission.from_notebook(nb), groups=groups,
+                                 settings=load_settings(self.settings_module))
+        else:
+            future = pool.submit(list)
+        pool.shutdown(wait=False)
+        return future
+
+
+class StartKitChecks(_KitChecks):
+    """Start the isolated checks before the student's kernel runs, so the two overlap.
+
+    The checks need only the submission's code, not the kernel's outputs; on a
+    grading machine with two or more cores the kit's work then hides behind
+    nbgrader's own execution of the notebook.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        resources[_PENDING] = self._start(nb)
+        return nb, resources
+
+
+class KitGrader(_KitChecks):
+    """Write the isolated check engine's outcome into the kit's graded cells."""
+
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         graded = {_grade_id(cell): cell for cell in nb.cells if _is_graded_code(cell)}
-        outcomes = self._outcomes(nb, graded)
+        pending = resources.pop(_PENDING, None) or self._start(nb)
+        outcomes = self._outcomes(nb, pending)
         for grade_id, cell in graded.items():
             if grade_id in outcomes:
                 cell.outputs = [_output(outcomes[grade_id])]
         return nb, resources
 
-    def _outcomes(self, nb: NotebookNode, graded: dict) -> dict[str, Outcome]:
-        # Imported here: loading the config must not pull in the engine.
-        from .engine import CATALOGUE
-        from .runner import check_submission
-        from .settings import load_settings
-        from .submission import Submission
-
-        kit_ids = {_as_grade_id(check_id): check_id for check_id in CATALOGUE}
-        wanted = [kit_ids[grade_id] for grade_id in graded if grade_id in kit_ids]
-        if not wanted:
-            return {}
-        groups = tuple(dict.fromkeys(check_id.split(".", 1)[0] for check_id in wanted))
+    def _outcomes(self, nb: NotebookNode, pending: Future) -> dict[str, Outcome]:
         try:
-            results = check_submission(Submission.from_notebook(nb), groups=groups,
-                                       settings=load_settings(self.settings_module))
+            results = pending.result()
         except Exception as exc:  # a fault of the kit, not of the student: say so, give nothing
             self.log.error("The check engine failed on this submission: %r", exc)
             results = []
         outcomes = {o.grade_id: o for o in results}
-        for check_id in wanted:  # a check the engine did not report earns nothing
+        for check_id in _wanted(nb):  # a check the engine did not report earns nothing
             outcomes.setdefault(_as_grade_id(check_id), Outcome(
                 check_id, check_id, False,
                 message="The grader could not run this check; ask your instructor to regrade."))
@@ -102,6 +134,15 @@ class SurvivingExecute(Execute):
         self.log.error("Cell %d: %s", index, why)
         cell.outputs.append(new_output("error", ename="KernelError", evalue=why, traceback=[why]))
         return cell, resources
+
+
+def _wanted(nb: NotebookNode) -> list[str]:
+    """The kit's check ids that have a graded cell in ``nb``, in notebook order."""
+    from .engine import CATALOGUE
+
+    kit_ids = {_as_grade_id(check_id): check_id for check_id in CATALOGUE}
+    return [kit_ids[_grade_id(cell)] for cell in nb.cells
+            if _is_graded_code(cell) and _grade_id(cell) in kit_ids]
 
 
 def _as_grade_id(check_id: str) -> str:
