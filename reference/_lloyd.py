@@ -10,6 +10,9 @@ does with OpenMP; the results do not depend on the number of threads.
 
 How the kernels choose their method
 -----------------------------------
+Course-sized problems (``n * k * d <= _SMALL_PROBLEM``)
+    The definition in one broadcast over a (k, d, n) block of at most 256 KiB:
+    at these sizes per-call overhead, not arithmetic, is what costs.
 Assignment, few features (``d <= _SMALL_D``)
     The squared distances are computed from the differences, one mean at a
     time, and a running minimum keeps the best mean so far. With two features a
