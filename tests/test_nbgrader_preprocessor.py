@@ -1,0 +1,84 @@
+"""The kit's nbgrader steps in isolation: starting the checks early, writing their outcome."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+import nbformat
+from traitlets.config import Config
+
+import grader_config
+from reference.checks import nbgrader_preprocessor as kit
+from reference.checks.protocol import Outcome
+
+
+def _notebook() -> nbformat.NotebookNode:
+    solution = nbformat.v4.new_code_cell(
+        "def assign(X, means):\n    return [0] * len(X)\n",
+        metadata={"nbgrader": {"grade": False, "solution": True, "locked": False,
+                               "grade_id": "assign_solution", "schema_version": 3}})
+    graded = nbformat.v4.new_code_cell(
+        'grade("assign.output")',
+        metadata={"nbgrader": {"grade": True, "solution": False, "locked": True, "points": 2,
+                               "grade_id": "assign_output", "schema_version": 3}})
+    graded.outputs = [nbformat.v4.new_output("stream", name="stderr", text="a warning\n")]
+    return nbformat.v4.new_notebook(cells=[solution, graded])
+
+
+def _done(outcomes: list[Outcome]) -> Future:
+    future: Future = Future()
+    future.set_result(outcomes)
+    return future
+
+
+def test_start_kit_checks_runs_the_checks_in_the_background(monkeypatch):
+    seen = {}
+
+    def fake_check_submission(submission, groups, settings):
+        seen.update(thread=threading.current_thread().name, groups=groups,
+                    code="".join(submission.sources))
+        return [Outcome("assign.output", "title", True)]
+
+    monkeypatch.setattr("reference.checks.runner.check_submission", fake_check_submission)
+    nb, resources = kit.StartKitChecks().preprocess(_notebook(), {})
+    assert [o.check_id for o in resources[kit._PENDING].result(timeout=30)] == ["assign.output"]
+    assert seen["thread"].startswith("kit-checks") and seen["groups"] == ("assign",)
+    assert "def assign" in seen["code"] and "grade(" not in seen["code"]
+
+
+def test_kit_grader_writes_the_started_outcome_and_starts_nothing(monkeypatch):
+    def must_not_start(self, nb):
+        raise AssertionError("KitGrader started its own checks although some were running")
+
+    monkeypatch.setattr(kit._KitChecks, "_start", must_not_start)
+    resources = {kit._PENDING: _done([Outcome("assign.output", "title", True)])}
+    nb, resources = kit.KitGrader().preprocess(_notebook(), resources)
+    (output,) = nb.cells[1].outputs   # the student's stderr is gone: it must not cost points
+    assert output.output_type == "stream" and output.name == "stdout"
+    assert output.text.startswith("✓ assign.output")
+    assert kit._PENDING not in resources
+
+
+def test_kit_grader_turns_a_failure_into_an_error_output():
+    failed = Outcome("assign.output", "title", False, "assign.labels_column", "labels are (n, 1)")
+    nb, _ = kit.KitGrader().preprocess(_notebook(), {kit._PENDING: _done([failed])})
+    (output,) = nb.cells[1].outputs
+    assert output.output_type == "error" and output.ename == kit.FAILED
+    assert "labels are (n, 1)" in "\n".join(output.traceback)
+
+
+def test_a_check_the_engine_did_not_report_earns_nothing():
+    nb, _ = kit.KitGrader().preprocess(_notebook(), {kit._PENDING: _done([])})
+    (output,) = nb.cells[1].outputs
+    assert output.output_type == "error" and "could not run this check" in "\n".join(output.traceback)
+
+
+def test_the_pipeline_starts_the_checks_before_the_kernel_and_scores_after(tmp_path):
+    c = Config()
+    grader_config.configure(c, tmp_path)
+    names = [step.__name__ for step in c.Autograde.autograde_preprocessors]
+    order = ["StartKitChecks", "SurvivingExecute", "KitGrader", "ClearHiddenTests",
+             "SaveAutoGrades"]
+    assert [name for name in names if name in order] == order
+    assert c.CourseDirectory.db_url == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
