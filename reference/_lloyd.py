@@ -140,11 +140,10 @@ def _label_dtype(k: int) -> np.dtype:
 
 # --------------------------------------------------------------------------- assignment
 def _assign_exact(X: np.ndarray, means: np.ndarray) -> np.ndarray:
-    """The definition itself, in blocks small enough to bound the (rows, k, d) temporary."""
-    k, d = means.shape
+    """The definition (:func:`_assign_small`), in blocks that keep its temporary small."""
     labels = np.empty(len(X), dtype=np.intp)
-    for chunk in _chunks(len(X), max(1, _CHUNK_BYTES // (8 * k * d))):
-        labels[chunk] = ((X[chunk, None, :] - means[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    for chunk in _chunks(len(X), max(1, _SMALL_PROBLEM // means.size)):
+        labels[chunk] = _assign_small(X[chunk], means)
     return labels
 
 
