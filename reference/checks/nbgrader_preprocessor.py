@@ -33,7 +33,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Unicode
 
-from .protocol import Outcome
+from .protocol import Outcome, grade_id
 from .report import failure_text, outcome_line
 
 #: ``ename`` of a failed check's output (shown in feedback in place of a traceback).
@@ -86,7 +86,7 @@ class KitGrader(_KitChecks):
     """Write the isolated check engine's outcome into the kit's graded cells."""
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        graded = {_grade_id(cell): cell for cell in nb.cells if _is_graded_code(cell)}
+        graded = {_cell_grade_id(cell): cell for cell in nb.cells if _is_graded_code(cell)}
         pending = resources.pop(_PENDING, None) or self._start(nb)
         outcomes = self._outcomes(nb, pending)
         for grade_id, cell in graded.items():
@@ -102,7 +102,7 @@ class KitGrader(_KitChecks):
             results = []
         outcomes = {o.grade_id: o for o in results}
         for check_id in _wanted(nb):  # a check the engine did not report earns nothing
-            outcomes.setdefault(_as_grade_id(check_id), Outcome(
+            outcomes.setdefault(grade_id(check_id), Outcome(
                 check_id, check_id, False,
                 message="The grader could not run this check; ask your instructor to regrade."))
         return outcomes
@@ -140,16 +140,12 @@ def _wanted(nb: NotebookNode) -> list[str]:
     """The kit's check ids that have a graded cell in ``nb``, in notebook order."""
     from .engine import CATALOGUE
 
-    kit_ids = {_as_grade_id(check_id): check_id for check_id in CATALOGUE}
-    return [kit_ids[_grade_id(cell)] for cell in nb.cells
-            if _is_graded_code(cell) and _grade_id(cell) in kit_ids]
+    kit_ids = {grade_id(check_id): check_id for check_id in CATALOGUE}
+    return [kit_ids[_cell_grade_id(cell)] for cell in nb.cells
+            if _is_graded_code(cell) and _cell_grade_id(cell) in kit_ids]
 
 
-def _as_grade_id(check_id: str) -> str:
-    return check_id.replace(".", "_")
-
-
-def _grade_id(cell) -> str:
+def _cell_grade_id(cell) -> str:
     return cell.metadata["nbgrader"]["grade_id"]
 
 

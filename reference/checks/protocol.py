@@ -131,4 +131,9 @@ class Outcome:
 
     @property
     def grade_id(self) -> str:
-        return self.check_id.replace(".", "_")
+        return grade_id(self.check_id)
+
+
+def grade_id(check_id: str) -> str:
+    """The nbgrader ``grade_id`` of a check: ``"assign.nearest"`` -> ``"assign_nearest"``."""
+    return check_id.replace(".", "_")
