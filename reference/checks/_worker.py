@@ -213,27 +213,6 @@ class _IPythonStub:
         return lambda *args, **kwargs: None
 
 
-# call_function (shared with the in-process caller) captures output in memory; in
-# the worker it must reach fd 1/2 instead, where the parent bounds it. The
-# wrapper is compiled with a neutral module name and the kit's file name, so the
-# delegation watcher does not take it for a call into ``reference`` and
-# tracebacks do not show it as the student's code.
-_PASSTHROUGH = """
-def _to_capture_file(function):
-    def call(*args):
-        saved = _sys.stdout, _sys.stderr
-        _sys.stdout, _sys.stderr = _sys.__stdout__, _sys.__stderr__
-        try:
-            return function(*args)
-        finally:
-            _sys.stdout, _sys.stderr = saved
-    return call
-"""
-_scope = {"__name__": "kmeans_kit_output", "_sys": sys}
-exec(compile(_PASSTHROUGH, __file__, "exec"), _scope)
-_to_capture_file = _scope["_to_capture_file"]
-
-
 class _Worker:
     def __init__(self, request_fd: int, response_fd: int, capture: str):
         self.request_fd, self.response_fd = request_fd, response_fd
@@ -304,8 +283,9 @@ class _Worker:
         target = self.namespace.get(function)
         if not callable(target):
             return CallResult(failure="missing", detail=f"{function} is not defined")
-        result = call_function(_to_capture_file(target), args, name=function,
-                               forbidden=self.forbidden, timeout=self.call_seconds)
+        # Output goes to fd 1/2 (the capture file), where the parent bounds it.
+        result = call_function(target, args, name=function, forbidden=self.forbidden,
+                               timeout=self.call_seconds, capture_output=False)
         if result.raised is not None and "MemoryError" in result.raised.bases:
             return replace(result, raised=None, failure="memory")
         return result

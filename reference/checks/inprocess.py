@@ -120,11 +120,13 @@ def _time_limit(seconds: float | None):
 
 def call_function(function: Callable, args: tuple, *, name: str = "function",
                   forbidden: tuple[str, ...] = DEFAULT_FORBIDDEN,
-                  timeout: float | None = None) -> CallResult:
+                  timeout: float | None = None, capture_output: bool = True) -> CallResult:
     """Call ``function`` with plain-data ``args`` and report what happened as plain data.
 
     Arguments are decoded into fresh objects (:func:`~reference.checks.marshal.decode_args`);
-    stdout/stderr and warnings are captured (they never cost points); calls into
+    stdout/stderr (unless ``capture_output`` is False: the isolated worker lets them
+    reach its file descriptors, where the runner bounds them) and warnings are
+    captured (they never cost points); calls into
     ``forbidden`` helpers are recorded; ``timeout`` seconds of wall clock at most
     (on the main thread). Never raises for anything the function does, except
     ``KeyboardInterrupt``, which belongs to the person at the keyboard.
@@ -137,7 +139,7 @@ def call_function(function: Callable, args: tuple, *, name: str = "function",
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), \
+            with _capture(out) if capture_output else contextlib.nullcontext(), \
                     _time_limit(timeout):
                 value = watcher.call(function, real_args)
         except CallTimeout:
@@ -161,6 +163,12 @@ def call_function(function: Callable, args: tuple, *, name: str = "function",
         stdout=text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "\n[... cut]",
         warnings=tuple(f"{w.category.__name__}: {w.message}" for w in caught),
     )
+
+
+@contextlib.contextmanager
+def _capture(out: io.StringIO):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        yield
 
 
 class InProcessCaller:
