@@ -38,6 +38,9 @@ SETTINGS = GradingSettings(
         cpu_seconds=120,       # the whole isolated worker
         memory_mb=2048,
         output_bytes=200_000,
+        total_seconds=180.0,   # every check of one submission together (the isolated checks)
+        processes=64,          # processes and threads of the worker's jail
+        open_files=256,
     ),
     max_examples=60,           # Hypothesis examples per generated check
     forbidden=DEFAULT_FORBIDDEN,
@@ -62,6 +65,21 @@ MANUAL_POINTS = {"pitfall_fix": 2, "pitfall_answer": 2}
 #: Seconds one notebook cell may run during autograding before the kernel is
 #: interrupted; a hanging student function then costs one cell, not the class.
 CELL_TIMEOUT = 15
+#: Seconds the whole notebook may run during autograding; when they run out the
+#: kernel is killed and the remaining cells are marked as not run.
+NOTEBOOK_SECONDS = 300
+#: Seconds an interrupted kernel has to stop before it is killed.
+INTERRUPT_GRACE = 5
+
+# --------------------------------------------------------------------------- the jail
+#: Student code (the isolated checks and the notebook's kernel) runs in the jail
+#: (bubblewrap namespaces, an unprivileged uid, rlimits; see reference/checks/jail.py).
+#: Where the jail cannot be built, grading refuses to start -- unless this is True,
+#: and then student code runs with the grader's rights, in a plain subprocess.
+ALLOW_UNJAILED_GRADING = False
+#: Limits of the notebook's jailed kernel (it runs the whole narrative, pictures included).
+KERNEL_MEMORY_MB = 4096
+KERNEL_CPU_SECONDS = 600
 
 
 def course_config_line() -> str:
@@ -89,6 +107,13 @@ def configure(c, root: str | os.PathLike) -> None:
     # nbclient waits only 4 s for a cell's last outputs, then nbgrader fails the
     # whole submission; on a busy grading machine that is not enough.
     c.Execute.iopub_timeout = 60
+    c.SurvivingExecute.notebook_seconds = NOTEBOOK_SECONDS
+    c.SurvivingExecute.interrupt_grace = INTERRUPT_GRACE
+    c.SurvivingExecute.allow_unjailed = ALLOW_UNJAILED_GRADING
+    c.StartKitChecks.allow_unjailed = ALLOW_UNJAILED_GRADING
+    c.KitGrader.allow_unjailed = ALLOW_UNJAILED_GRADING
+    c.JailedKernelManager.memory_mb = KERNEL_MEMORY_MB
+    c.JailedKernelManager.cpu_seconds = KERNEL_CPU_SECONDS
     # nbgrader's default list with Execute made to survive a dying kernel and the
     # kit's steps around it: StartKitChecks starts the isolated checks so they run
     # while the student's kernel executes the notebook (they need only its code);

@@ -341,6 +341,7 @@ def demo(course_dir: Path, jobs: int = 2, progress: bool = True,
     rows = {s: part_scores(course.grades(s)) for s in ids}
     print()
     print(grade_table(rows))
+    print(f"student code ran in: {_isolation_used()}")
     print()
     for student in students:
         print(f"  {student.student_id:<20} {seconds[student.student_id]:5.1f}s  "
@@ -353,6 +354,14 @@ def demo(course_dir: Path, jobs: int = 2, progress: bool = True,
     print(f"Gradescope:    {gradescope}/<student>/results.json")
     print(f"gradebook:     {course.root / 'gradebook.db'}")
     return rows
+
+
+def _isolation_used() -> str:
+    from .checks.jail import isolation
+
+    state = isolation()
+    return state.describe() if state.jailed or not grader_config.ALLOW_UNJAILED_GRADING else \
+        f"{state.describe()}; allowed by ALLOW_UNJAILED_GRADING in grader_config.py"
 
 
 def build_release(target: Path = ASSIGNMENTS / "release") -> Path:

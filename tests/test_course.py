@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -20,7 +21,7 @@ from reference.course import (ASSIGNMENTS, DEMO_CLASS, PARTS, Course, DemoStuden
 
 #: The demo students these tests need (the demo itself grades them all).
 STUDENTS = ("solution", "unmodified", "notes_no_empty_rule", "plain_loops", "tamper_numpy",
-            "tamper_checker", "hanging_assign", "exits_in_update")
+            "tamper_checker", "hanging_assign", "exits_in_update", "attacks_the_course")
 CHECKS = {cid.replace(".", "_"): pts for cid, pts in grader_config.POINTS.items()}
 FULL = sum(CHECKS.values())
 
@@ -121,6 +122,33 @@ def test_patching_the_checker_gains_nothing(run):
     _, _, grades, _ = run
     assert {gid: g.score for gid, g in grades["tamper_checker"].items() if gid in CHECKS} == \
         {gid: g.score for gid, g in grades["unmodified"].items() if gid in CHECKS}
+
+
+def test_an_attack_on_the_course_gains_nothing_and_harms_no_one(run):
+    """Graded in the same batch as its classmates, the hostile submission reaches nothing."""
+    course, rows, grades, out = run
+    assert rows["attacks_the_course"]["total"] == (0, FULL)
+    assert rows["solution"]["total"] == rows["plain_loops"]["total"] == (FULL, FULL)
+    assert (course.root / "nbgrader_config.py").read_text() == grader_config.course_config_line()
+    release = nbformat.read(str(course.path("release") / "kmeans.ipynb"), as_version=4)
+    for student in load_demo_class():
+        if student.student_id in STUDENTS and student.student_id != "attacks_the_course":
+            submitted = course.path("submitted", student.student_id) / "kmeans.ipynb"
+            assert [c.source for c in nbformat.read(str(submitted), 4).cells] == \
+                [c.source for c in student.fill(release).cells], student.student_id
+    assert not list(course.root.rglob("stolen.ipynb"))
+    assert "# owned" not in (course.root / "gradebook.db").read_bytes().decode("latin-1")
+    daemons = [p for p in Path("/proc").glob("[0-9]*/cmdline")
+               if b"demo-daemon" in _read(p)]
+    assert daemons == []
+    assert "student code ran in: jail (bubblewrap" in out
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def test_grading_twice_gives_identical_scores_and_feedback(run):

@@ -35,7 +35,7 @@ def _done(outcomes: list[Outcome]) -> Future:
 def test_start_kit_checks_runs_the_checks_in_the_background(monkeypatch):
     seen = {}
 
-    def fake_check_submission(submission, groups, settings):
+    def fake_check_submission(submission, groups, settings, jail=None):
         seen.update(thread=threading.current_thread().name, groups=groups,
                     code="".join(submission.sources))
         return [Outcome("assign.output", "title", True)]

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from reference.checks import notebook
+from reference.checks.notebook import ISOLATION_NOTE
 from reference.checks.engine import CATALOGUE, GROUPS
 from reference.checks.settings import GradingSettings
 
@@ -39,7 +40,7 @@ def test_check_prints_a_line_per_check_and_the_summary(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0] == f"✓ assign.output — {CATALOGUE['assign.output']}"
     assert all(f"✓ {check_id} — " in out for check_id in GROUPS["assign"])
-    assert out.rstrip().endswith("assign: 5/5 checks passed")
+    assert out.rstrip().endswith("assign: 5/5 checks passed\n" + ISOLATION_NOTE)
     assert "update" not in out
 
 
@@ -49,7 +50,8 @@ def test_check_all_and_lloyd(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert all(f"✓ {check_id} — " in out for check_id in CATALOGUE)
     notebook.check("lloyd")
-    assert capsys.readouterr().out.rstrip().endswith("lloyd: 5/5 checks passed")
+    assert capsys.readouterr().out.rstrip().endswith(
+        "lloyd: 5/5 checks passed\n" + ISOLATION_NOTE)
 
 
 def test_check_shows_the_diagnosis_not_a_traceback(monkeypatch, capsys):
@@ -154,7 +156,7 @@ def test_check_in_a_real_jupyter_kernel(tmp_path):
             cell.outputs
         return "".join(o.text for o in cell.outputs)
 
-    assert text(nb.cells[1]).rstrip().endswith("update: 5/5 checks passed")
+    assert text(nb.cells[1]).rstrip().endswith("update: 5/5 checks passed\n" + ISOLATION_NOTE)
     hang = text(nb.cells[2])
     assert "✗ assign.nearest" in hang and "did not finish in time" in hang
     never = text(nb.cells[3])

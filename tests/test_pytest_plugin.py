@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reference.checks.engine import CATALOGUE
+from reference.checks.jail import isolation
 
 pytest_plugins = ["pytester"]
 
@@ -56,8 +57,12 @@ def test_buggy_python_file_fails_with_the_diagnosis_and_is_never_imported(tmp_pa
     assert "Diagnosis (assign.argmax)" in out and "Hint:" in out
     # The diagnosis is the message: no traceback from the kit or from pytest.
     assert "Traceback" not in out and "reference/checks" not in out and "def runtest" not in out
-    runs = [line.split() for line in where.read_text().splitlines()]
-    assert runs and all(int(pid) != process.pid for pid, _ in runs)
+    # Only pytest's own process could write there: the jail sees neither the variable
+    # nor the directory. Unjailed, the worker (another process) writes it.
+    runs = [line.split() for line in where.read_text().splitlines()] if where.exists() else []
+    assert all(int(pid) != process.pid for pid, _ in runs)
+    assert bool(runs) != isolation().jailed
+    assert f"isolation: {isolation().describe()}" in out
 
 
 def test_without_submission_the_plugin_adds_nothing(pytester):

@@ -18,6 +18,7 @@ import pytest
 import reference
 from reference.checks import _worker
 from reference.checks.engine import GROUPS, run_checks
+from reference.checks.jail import HOME
 from reference.checks.protocol import Frame, Returned, SameAs
 from reference.checks.runner import SubmissionRunner
 from reference.checks.settings import GradingSettings, Limits
@@ -106,7 +107,8 @@ def test_output_and_warnings_are_captured_per_call():
         assert r.stdout.count("from python") == 1 and "from fd 1" in r.stdout
         assert "to stderr" in r.stdout
         assert r.warnings == ("UserWarning: careful",)
-    assert "kmeans-kit-" in cwd and cwd.strip("'") != os.getcwd()
+    # A scratch directory of its own: the jail's home, or the runner's temporary directory.
+    assert (cwd.strip("'") == HOME or "kmeans-kit-" in cwd) and cwd.strip("'") != os.getcwd()
     assert backend.strip("'").lower() == "agg"
 
 
@@ -184,20 +186,35 @@ def test_protocol_noise_and_pickles_never_reach_the_checker(tmp_path, monkeypatc
     assert not trap.exists()
 
 
-def test_delegation_is_recorded_in_the_worker():
-    source = ("from sklearn.metrics import pairwise_distances_argmin\n"
-              "from reference import update as kit_update\n"
-              "def assign(X, means):\n"
+# Importing scikit-learn takes seconds: within the call, so the call may take longer.
+_SLOW_CALLS = FAST.with_(limits=Limits(call_seconds=30.0, load_seconds=10.0, memory_mb=1024,
+                                       output_bytes=20_000))
+_DELEGATES = ("def assign(X, means):\n"
+              "    from sklearn.metrics import pairwise_distances_argmin\n"
               "    return pairwise_distances_argmin(X.to_numpy(), means)\n"
               "def update(X, labels, means):\n"
+              "    from reference import update as kit_update\n"
               "    return kit_update(X, labels, means)\n")
-    with SubmissionRunner(Submission.from_source(source), FAST) as runner:
+
+
+def test_delegation_is_recorded_without_the_jail():
+    with SubmissionRunner(Submission.from_source(_DELEGATES), _SLOW_CALLS, jail=False) as runner:
         assign = runner("assign", Frame.from_pandas(DF), MEANS)
         update = runner("update", Frame.from_pandas(DF), LABELS, MEANS)
     np.testing.assert_array_equal(assign.returned.array, reference.assign(DF, MEANS))
     assert any(name.startswith("sklearn.metrics.pairwise.pairwise_distances_argmin")
                for name in assign.delegated_to), assign.delegated_to
     assert any(name.startswith("reference.") for name in update.delegated_to), update.delegated_to
+
+
+def test_in_the_jail_forbidden_helpers_do_not_exist():
+    with SubmissionRunner(Submission.from_source(_DELEGATES), _SLOW_CALLS, jail=True) as runner:
+        assign = runner("assign", Frame.from_pandas(DF), MEANS)
+        update = runner("update", Frame.from_pandas(DF), LABELS, MEANS)
+    for result, module in ((assign, "sklearn.metrics"), (update, "reference")):
+        assert result.returned is None and "ImportError" in result.raised.bases
+        assert "Not available while your functions are graded" in result.raised.message
+        assert any(name.startswith(module) for name in result.delegated_to), result.delegated_to
 
 
 def test_wire_format_refuses_pickles_and_unknown_types():

@@ -1,6 +1,6 @@
 """The child process of the isolated runner, and the plain-data wire format both sides speak.
 
-``python -m reference.checks._worker REQUEST_FD RESPONSE_FD CAPTURE_FILE`` is
+``python -m reference.checks._worker REQUEST_FD RESPONSE_FD`` is
 started by :class:`reference.checks.runner.SubmissionRunner`. It executes a
 submission's code in a fresh namespace and then serves calls to its
 functions until the parent closes the request pipe.
@@ -15,10 +15,10 @@ anything a student made:
     dtype) and scalars, and the protocol's Frame, SameAs, Returned, Raised,
     CallResult.
 
-The protocol uses its own file descriptors; the worker points fd 1 and 2 at
-a capture file, so whatever the student prints (from Python or from C) can
-neither corrupt the protocol nor fill the parent's memory: the parent reads
-at most ``limits.output_bytes`` of it.
+The protocol uses its own file descriptors; the parent points the worker's
+fd 1 and 2 at a capture file (opened for appending), so whatever the student
+prints (from Python or from C) can neither corrupt the protocol nor fill the
+parent's memory: the parent reads at most ``limits.output_bytes`` of it.
 """
 
 from __future__ import annotations
@@ -214,17 +214,14 @@ class _IPythonStub:
 
 
 class _Worker:
-    def __init__(self, request_fd: int, response_fd: int, capture: str):
+    def __init__(self, request_fd: int, response_fd: int):
         self.request_fd, self.response_fd = request_fd, response_fd
-        self.capture_fd = os.open(capture, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         self.namespace: dict = {}
         self.forbidden: tuple[str, ...] = ()
         self.call_seconds: float | None = None
 
     def _redirect_output(self) -> None:
-        # fd 1/2 (Python and C writes alike) go to the capture file the parent reads.
-        os.dup2(self.capture_fd, 1)
-        os.dup2(self.capture_fd, 2)
+        # fd 1/2 (Python and C writes alike) are the capture file the parent reads.
         for stream in (sys.stdout, sys.stderr):
             stream.reconfigure(write_through=True, errors="replace")
 
@@ -306,13 +303,10 @@ class _Worker:
                 header, args = receive(self.request_fd)
             except EOFError:
                 return
-            os.ftruncate(self.capture_fd, 0)
+            _flush()   # what loading or the last call printed is not this call's
+            os.ftruncate(1, 0)
             result = self._call(header["function"], tuple(args))
-            for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-                try:
-                    stream.flush()
-                except Exception:
-                    pass
+            _flush()
             try:
                 send(self.response_fd, {"op": "result"}, result)
             except (TypeError, ValueError, OverflowError, RecursionError) as exc:
@@ -323,9 +317,16 @@ class _Worker:
                                             f"({type(exc).__name__})"))
 
 
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
 def main(argv: list[str]) -> None:
-    request_fd, response_fd, capture = int(argv[1]), int(argv[2]), argv[3]
-    _Worker(request_fd, response_fd, capture).serve()
+    _Worker(int(argv[1]), int(argv[2])).serve()
 
 
 if __name__ == "__main__":

@@ -24,15 +24,19 @@ and grading goes on -- so the crash costs only what ``KitGrader`` finds.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Bool, Float, Unicode
 
+from .jail import isolation
 from .protocol import Outcome, grade_id
 from .report import failure_text, outcome_line
 
@@ -40,6 +44,30 @@ from .report import failure_text, outcome_line
 FAILED = "CheckFailed"
 #: Where StartKitChecks leaves the running checks for KitGrader (nbconvert resources).
 _PENDING = "kit_checks"
+_ENABLE_JAIL = (
+    "Grading refuses to run student code without the jail. On Debian/Ubuntu install it with "
+    "`apt-get install bubblewrap`; where user namespaces are switched off (Ubuntu 24.04's "
+    "AppArmor default), run the grader as root or allow them "
+    "(sysctl kernel.apparmor_restrict_unprivileged_userns=0). To grade without the jail "
+    "anyway -- student code then runs with your rights -- set ALLOW_UNJAILED_GRADING = True "
+    "in grader_config.py.")
+
+
+class JailUnavailable(RuntimeError):
+    """Grading was asked to run student code unjailed, and the instructor has not allowed it."""
+
+
+def require_jail(allow_unjailed: bool) -> bool:
+    """Whether to jail student code: True, or False only when the instructor allowed it.
+
+    Raises :class:`JailUnavailable` (saying why and how to fix it) when the jail cannot
+    be built and unjailed grading is not allowed.
+    """
+    state = isolation()
+    if not state.jailed and not allow_unjailed:
+        raise JailUnavailable(f"The jail for student code cannot be built here: {state.reason}. "
+                              f"{_ENABLE_JAIL}")
+    return state.jailed
 
 
 class _KitChecks(NbGraderPreprocessor):
@@ -48,6 +76,9 @@ class _KitChecks(NbGraderPreprocessor):
     settings_module = Unicode(
         "grader_config",
         help="Module whose SETTINGS (limits, Hypothesis budget, forbidden helpers) grading uses.",
+    ).tag(config=True)
+    allow_unjailed = Bool(
+        False, help="Grade with student code in a plain subprocess when the jail cannot be built.",
     ).tag(config=True)
 
     def _start(self, nb: NotebookNode) -> Future:
@@ -58,11 +89,12 @@ class _KitChecks(NbGraderPreprocessor):
         from .submission import Submission
 
         groups = tuple(dict.fromkeys(check_id.split(".", 1)[0] for check_id in _wanted(nb)))
+        jailed = require_jail(self.allow_unjailed)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-checks")
         if groups:
             # The submission is read now; Execute changes outputs only, never sources.
             future = pool.submit(check_submission, Submission.from_notebook(nb), groups=groups,
-                                 settings=load_settings(self.settings_module))
+                                 settings=load_settings(self.settings_module), jail=jailed)
         else:
             future = pool.submit(list)
         pool.shutdown(wait=False)
@@ -108,24 +140,92 @@ class KitGrader(_KitChecks):
         return outcomes
 
 
+class KernelKilled(DeadKernelError):
+    """The kernel was killed by the grader: it ignored an interrupt, or the budget ran out."""
+
+
 class SurvivingExecute(Execute):
-    """nbgrader's ``Execute``, except that a dead kernel fails a cell, not the submission."""
+    """nbgrader's ``Execute`` in the jail, within a budget, surviving a dead kernel.
+
+    * The kernel runs in the jail (:class:`~reference.checks.jailed_kernel.JailedKernelManager`);
+      grading refuses to start when it cannot be built, unless ``allow_unjailed``.
+    * A dead kernel fails a cell, not the submission: the cells after it are marked as
+      not run, and grading goes on.
+    * A cell that passes ``timeout`` is interrupted; a kernel that does not answer the
+      interrupt within ``interrupt_grace`` seconds is killed.
+    * The whole notebook has ``notebook_seconds``; when they run out the kernel is
+      killed and the remaining cells are marked as not run.
+    """
+
+    notebook_seconds = Float(300.0, help="Wall-clock budget for running one notebook.").tag(
+        config=True)
+    interrupt_grace = Float(5.0, help="Seconds an interrupted kernel has to answer before it is "
+                                      "killed.").tag(config=True)
+    allow_unjailed = Bool(False, help="Run the kernel unjailed when the jail cannot be built.").tag(
+        config=True)
+
+    def __init__(self, *args, **kwargs):
+        from .jailed_kernel import JailedKernelManager
+
+        # nbgrader's Execute sets AsyncKernelManager the same way, overriding any default.
+        kwargs.setdefault("kernel_manager_class", JailedKernelManager)
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
-        self._died_in = None
+        if not require_jail(self.allow_unjailed):
+            from jupyter_client.manager import AsyncKernelManager
+
+            self.kernel_manager_class = AsyncKernelManager
+        self._died_in = self._skip_why = None
+        self._ends_at = time.monotonic() + self.notebook_seconds
+        self._iopub_seconds = self.iopub_timeout
         return super().preprocess(nb, resources, km)
+
+    def _remaining(self) -> float:
+        return self._ends_at - time.monotonic()
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        remaining = max(1, int(self._remaining()))
+        return remaining if timeout is None else min(timeout, remaining)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        # Interrupt once, then give the kernel interrupt_grace seconds to answer (its
+        # reply then arrives as a KeyboardInterrupt error); after that, kill it.
+        now = time.monotonic()
+        if self._interrupted_at is None:
+            self._interrupted_at = now
+            self.log.error("Cell timed out after %s s: interrupting the kernel", timeout)
+            await ensure_async(self.km.interrupt_kernel())
+        elif now - self._interrupted_at > self.interrupt_grace or self._remaining() <= 0:
+            await ensure_async(self.km.shutdown_kernel(now=True))
+            raise KernelKilled(
+                f"it did not stop within {self.interrupt_grace:g} s of being interrupted "
+                f"(after {timeout} s)" if self._remaining() > 0 else
+                f"the notebook used up its {self.notebook_seconds:g} s")
+        await asyncio.sleep(0.1)
+        return None
 
     def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):
         if cell.cell_type != "code":
             return cell, resources
+        if self._died_in is None and self._remaining() <= 0:
+            self._died_in, self._skip_why = index, (
+                f"the notebook used up its {self.notebook_seconds:g} s before this cell")
         if self._died_in is not None:
             cell.outputs = [new_output("stream", name="stdout", text=(
-                f"Not run: the kernel died in cell {self._died_in} (see there).\n"))]
+                f"Not run: {self._skip_why} (see cell {self._died_in}).\n"))]
             return cell, resources
+        self._interrupted_at = None
+        self.iopub_timeout = max(1, min(self._iopub_seconds, int(self._remaining())))
         try:
             return super().preprocess_cell(cell, resources, index)
+        except KernelKilled as exc:
+            self._died_in, self._skip_why = index, "the kernel was stopped in an earlier cell"
+            why = (f"The grader stopped the kernel in this cell: {exc}. The cells below were "
+                   "not run.")
         except DeadKernelError:
-            self._died_in = index
+            self._died_in, self._skip_why = index, "the kernel died in an earlier cell"
             why = ("The kernel died while running this cell: the code ended its own process "
                    "(os._exit, sys.exit in a thread...), crashed, or ran out of memory. The "
                    "cells below were not run.")

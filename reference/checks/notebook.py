@@ -25,6 +25,9 @@ from .protocol import FUNCTIONS, Outcome
 
 #: Seconds one call of a student function may take in the notebook.
 CALL_SECONDS = 5.0
+#: The isolation line under every check() report: it runs in the student's own kernel.
+ISOLATION_NOTE = ("(Checked here, in your own kernel: not isolated, so only you can be fooled. "
+                  "Grading reruns these checks in the jail.)")
 _ALL = (*FUNCTIONS, "lloyd")
 _WORKER_ENV = "KMEANS_KIT_WORKER"
 _SORRY = ("Sorry: the checker itself failed ({error}). This is not your fault. Please tell "
@@ -55,7 +58,7 @@ def check(function: str = "all") -> None:
         outcomes = _run(_user_namespace(), groups)
         from .report import render
 
-        text = render(outcomes)
+        text = f"{render(outcomes)}\n{ISOLATION_NOTE}"
     except KeyboardInterrupt:
         print(f"{call} was interrupted.")
         return

@@ -8,8 +8,9 @@ checks the reference). With ``--submission PATH``:
   (``PATH::assign.nearest``...), and nothing else is collected unless other
   paths are named on the command line too;
 * every check is computed once, in the isolated runner (the submission's code
-  runs in a separate, resource-limited process; nothing of it is imported
-  here), then reported per test;
+  runs in a separate process, in the jail where this machine can build one;
+  nothing of it is imported here), then reported per test; the header says
+  which isolation was active;
 * a failing check fails its test with the diagnosis as the message (no
   traceback from the kit), so pytest exits non-zero.
 
@@ -55,7 +56,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     path = _submission_path(config)
-    return None if path is None else f"submission: {path} (checked in an isolated process)"
+    if path is None:
+        return None
+    from .jail import isolation
+
+    return [f"submission: {path} (checked in a separate process)",
+            f"isolation: {isolation().describe()}"]
 
 
 @pytest.hookimpl(wrapper=True)

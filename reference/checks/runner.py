@@ -9,6 +9,14 @@ unpickles anything and never runs a line of student code, so a submission that
 monkeypatches NumPy, builtins, ``sys.modules`` or the kit changes only its own
 process, where nothing is judged.
 
+The worker runs in the jail (:mod:`reference.checks.jail`) whenever this
+machine can build one: its own uid, namespaces and read-only environment, in
+which the kit's reference algorithm and scikit-learn's clustering and
+distance helpers do not exist (:func:`worker_view`), so delegating to them
+fails whatever the student's process says about itself. Everything the
+worker sends back is checked to be well-formed data of the protocol's shapes
+before the engine sees it; anything else is the submission's fault.
+
 Whatever one call does -- hang, crash, exit, flood the output, exhaust the
 memory -- fails that call only, with a friendly ``detail``; the worker is
 restarted (re-loading the submission) for the next call. Restarts are
@@ -20,7 +28,9 @@ fails every call reports that without retrying.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,8 +40,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import _worker
-from .protocol import CallResult, Outcome
+from .jail import HIDDEN_MARKER, Isolation, Jail, JailLimits, hidden_stub, isolation
+from .protocol import CallResult, Frame, Outcome, Raised, Returned
 from .settings import GradingSettings, load_settings
 from .submission import Submission
 
@@ -49,6 +62,10 @@ _SIGNAL_NAMES = {
     signal.SIGFPE: "a floating-point exception",
 }
 _RETURN_INSTEAD = "a function must return its result, not end the program"
+_UNSENDABLE = ("what the submission's function returned, or left in its arguments, could not "
+               "be passed to the checker as plain data")
+#: The failures a worker reports itself; the others are the runner's findings.
+_WORKER_FAILURES = ("timeout", "exit", "memory", "crash")
 # How a load failure reads: "Cell 4 of your notebook <words> (<detail>)".
 _LOAD_WORDS = {"timeout": "did not finish in time", "output": "printed far too much",
                "crash": "crashed the process running it", "exit": "ended the program",
@@ -112,12 +129,20 @@ class SubmissionRunner:
     """
 
     def __init__(self, submission: Submission | str | os.PathLike,
-                 settings: GradingSettings | None = None, *, max_failures: int = 2):
+                 settings: GradingSettings | None = None, *, max_failures: int = 2,
+                 jail: bool | None = None):
         if not isinstance(submission, Submission):
             submission = Submission.from_path(submission)
         self.submission = submission
         self.settings = settings if settings is not None else load_settings()
         self.max_failures = max_failures
+        #: The isolation the worker has: the jail when ``jail`` is True, or when it is
+        #: None and this machine can build one; else a plain subprocess.
+        self.isolation = isolation() if jail is not False else Isolation(
+            False, "the jail was switched off for this run")
+        if jail and not self.isolation.jailed:
+            raise RuntimeError(f"The jail for student code cannot be built here: "
+                               f"{self.isolation.reason}")
         self.load_errors: list[dict] = []   # cells that raised while loading: cell, type, message
         self.starts = 0                     # worker processes started (restarts + 1)
         self._process: subprocess.Popen | None = None
@@ -127,6 +152,8 @@ class SubmissionRunner:
         self._tmp: str | None = None
         self._request = self._response = None   # our ends of the two pipes
         self._capture = ""                      # the file the worker's fd 1/2 write to
+        self._ends_at: float | None = None      # the submission's whole budget runs out
+        prepare_judge()
 
     # ------------------------------------------------------------------ Caller protocol
     def defines(self, function: str) -> bool:
@@ -145,6 +172,8 @@ class SubmissionRunner:
             return self._broken
         if function not in self._functions:
             return CallResult(failure="missing", detail=self._missing_detail(function))
+        if self._remaining() <= 0:
+            return CallResult(failure="timeout", detail=self._budget_detail())
         return self._call(function, args)
 
     # ------------------------------------------------------------------ lifecycle
@@ -176,25 +205,41 @@ class SubmissionRunner:
         if self._process is None and self._broken is None:
             self._start()
 
+    def _remaining(self) -> float:
+        """Seconds left of the submission's whole budget (``limits.total_seconds``)."""
+        if self._ends_at is None:
+            self._ends_at = time.monotonic() + self._limits.total_seconds
+        return self._ends_at - time.monotonic()
+
     def _start(self) -> None:
         self.starts += 1
         if self._tmp is None:
-            self._tmp = tempfile.mkdtemp(prefix="kmeans-kit-")
-        capture = os.path.join(self._tmp, ".output")
+            self._tmp = tempfile.mkdtemp(prefix="kmeans-kit-")   # private to the judge
+        scratch = Path(self._tmp) / "scratch"   # unjailed; the jail's is a RAM disk
+        shutil.rmtree(scratch, ignore_errors=True)               # a restart starts clean
+        scratch.mkdir()
+        # The capture lies outside the scratch, where the jail cannot swap it for a link
+        # to a file the judge would then read back as the student's output.
+        capture = os.path.join(self._tmp, "output")
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
-        # A fresh, empty capture; it also receives the worker's own start-up errors.
-        output = open(capture, "wb")
-        env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
-                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [_KIT_ROOT,
-                                                            os.environ.get("PYTHONPATH")])))
+        # A fresh, empty capture (appended to, so truncating it between calls rewinds it);
+        # it also receives the worker's own start-up errors.
+        Path(capture).unlink(missing_ok=True)
+        output = open(capture, "ab")
+        env = dict(MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
+                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        argv = [sys.executable, "-m", "reference.checks._worker", str(request_r),
+                str(response_w)]
+        if self.isolation.jailed:
+            argv, env = self._jail().command(argv, env), None
+        else:
+            env = dict(os.environ, **env, PYTHONPATH=os.pathsep.join(filter(None, [
+                _KIT_ROOT, os.environ.get("PYTHONPATH")])))
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "reference.checks._worker", str(request_r),
-                 str(response_w), capture],
-                pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL,
-                stdout=output, stderr=output, cwd=self._tmp, env=env,
+                argv, pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL,
+                stdout=output, stderr=output, cwd=str(scratch), env=env,
                 start_new_session=True)   # its own process group: we can kill all it spawns
         finally:
             output.close()
@@ -202,6 +247,16 @@ class SubmissionRunner:
             os.close(response_w)
         self._request, self._response, self._capture = request_w, response_r, capture
         self._load()
+
+    def _jail(self) -> Jail:
+        limits = self._limits
+        view, hide = worker_view(self.settings.forbidden)
+        return Jail(None, JailLimits(cpu_seconds=limits.cpu_seconds,
+                                        memory_mb=limits.memory_mb,
+                                        processes=limits.processes,
+                                        file_mb=_worker.FILE_SIZE_LIMIT // 2**20,
+                                        open_files=limits.open_files),
+                    kit_view=view, hide=hide)
 
     def _load(self) -> None:
         limits = self._limits
@@ -218,20 +273,20 @@ class SubmissionRunner:
                                f"{self._read_output()[0][-2000:]}") from None
         try:
             _worker.send(self._request, {"op": "load"}, payload)
-            deadline = time.monotonic() + limits.load_seconds
+            seconds = min(limits.load_seconds, max(self._remaining(), 0.0))
+            deadline = time.monotonic() + seconds
             header, _ = _worker.receive(self._response, deadline, poll=self._check_output)
             while header.get("op") == "progress":
                 cell = header.get("cell")
                 header, _ = _worker.receive(self._response, deadline, poll=self._check_output)
             if header.get("op") != "loaded":
                 raise _worker.WireError("unexpected message")
-            self._functions = frozenset(str(f) for f in header["functions"])
-            self.load_errors = list(header["errors"])
+            self._functions, self.load_errors = _loaded(header)
         except Exception as exc:  # noqa: BLE001 - any failure here is the submission's
             where = "Loading your code" if cell is None else (
                 "Your file" if not self.submission.cells else
                 f"Cell {cell + 1} of your notebook")
-            failure = self._after_death(exc, limits.load_seconds)
+            failure = self._after_death(exc, seconds)
             self._broken = dataclasses.replace(failure, detail=(
                 f"{where} {_LOAD_WORDS[failure.failure]} ({failure.detail}). None of your "
                 "functions could be checked; fix that first: the code must run from top to "
@@ -243,27 +298,41 @@ class SubmissionRunner:
 
     def _call(self, function: str, args: tuple) -> CallResult:
         limits = self._limits
-        deadline = time.monotonic() + limits.call_seconds + _GRACE_SECONDS
+        seconds = min(limits.call_seconds + _GRACE_SECONDS, self._remaining())
+        deadline = time.monotonic() + seconds
         try:
             _worker.send(self._request, {"op": "call", "function": function}, list(args))
             header, result = _worker.receive(self._response, deadline, poll=self._check_output)
-            if header.get("op") != "result" or not isinstance(result, CallResult):
+            if header.get("op") != "result":
                 raise _worker.WireError("unexpected message")
+            result = _validated(result, args)
         except Exception as exc:  # noqa: BLE001 - the worker died, hung or lied
-            failure = self._after_death(exc, limits.call_seconds)
+            if isinstance(exc, TimeoutError) and self._remaining() <= 0:
+                self._stop()
+                failure = CallResult(failure="timeout", detail=self._budget_detail())
+            else:
+                failure = self._after_death(exc, limits.call_seconds)
             return dataclasses.replace(failure, stdout=self._read_output()[0])
         output, flooded = self._read_output()
         if flooded:
             self._stop()   # a flood that returned: its process may be in any state
             return CallResult(failure="output", detail=self._flood_detail(),
                               args_after=result.args_after, stdout=output)
+        # A failure's words are the runner's own: the worker's could be the student's.
         if result.failure == "memory":
             self._stop()
             result = dataclasses.replace(result, detail=self._memory_detail())
         elif result.failure == "timeout":
             result = dataclasses.replace(result, detail=self._timeout_detail(limits.call_seconds))
         elif result.failure == "exit":
-            result = dataclasses.replace(result, detail=f"{result.detail}; {_RETURN_INSTEAD}")
+            code = re.search(r"sys\.exit\((-?\d{1,6}|None)\)", result.detail)
+            result = dataclasses.replace(result, detail=(
+                f"{function} called sys.exit({code.group(1) if code else ''}); {_RETURN_INSTEAD}"))
+        elif result.failure == "crash":
+            result = dataclasses.replace(result, detail=_UNSENDABLE)
+        hidden = _hidden_import(result)
+        if hidden and hidden not in result.delegated_to:
+            result = dataclasses.replace(result, delegated_to=(*result.delegated_to, hidden))
         return dataclasses.replace(result, stdout=result.stdout + output)
 
     # ------------------------------------------------------------------ failures
@@ -297,11 +366,18 @@ class SubmissionRunner:
         if isinstance(exc, _Flood):
             self._stop()
             return CallResult(failure="output", detail=self._flood_detail())
-        # The pipe closed or carried garbage: give a dying worker a moment to be reaped.
-        code = self._stop(wait=2.0)
+        if isinstance(exc, _worker.WireError):   # garbage on the pipe: whatever follows
+            self._stop()
+            code = None
+        else:   # the pipe closed: give a dying worker a moment to be reaped
+            code = self._stop(wait=2.0)
         if code is None:
-            return CallResult(failure="crash", detail="it broke the connection to the checker, "
-                                                      "e.g. by writing to or closing its pipe")
+            return CallResult(failure="crash", detail=(
+                f"it broke the connection to the checker ({_what_broke(exc)}), e.g. by writing "
+                "to, reading from or closing the checker's pipes; that is the submission's "
+                "doing, not the checker's"))
+        if self.isolation.jailed and code > 128:
+            code = 128 - code   # bubblewrap reports a child killed by signal N as 128 + N
         if code >= 0:
             return CallResult(failure="exit", detail=f"the process ended with exit status "
                                                      f"{code}, e.g. by os._exit(); {_RETURN_INSTEAD}")
@@ -319,6 +395,12 @@ class SubmissionRunner:
         return CallResult(failure="crash", detail=(
             f"{name}; ordinary NumPy/pandas code cannot do that: look for ctypes, os.abort() or "
             "a broken extension module"))
+
+    def _budget_detail(self) -> str:
+        return (f"the {self._limits.total_seconds:g} s that all the checks of one submission may "
+                "take together ran out before this call; look for a function that is very slow "
+                "(a loop over every point and every mean in pure Python is fine; a sleep, or "
+                "recomputing everything for each point, is not)")
 
     @staticmethod
     def _timeout_detail(seconds: float) -> str:
@@ -375,15 +457,196 @@ class SubmissionRunner:
         return code
 
 
+# --------------------------------------------------------------------------- the judge's side
+@functools.lru_cache(maxsize=1)
+def prepare_judge() -> None:
+    """Import, before any student code runs, everything the judge will use.
+
+    A module the judge imported lazily after student code ran could be one the
+    student planted; the jail leaves nowhere to plant it, and this leaves
+    nothing to import late (scikit-learn's metrics, the engine, Hypothesis).
+    """
+    import sklearn.metrics  # noqa: F401 - lloyd.recovers_blobs
+
+    from . import engine, report  # noqa: F401
+
+
+#: The modules of the kit the worker's jail shows: its own plumbing and the data
+#: generator that setup cells use. Every other module of ``reference`` is a stub
+#: that says it is not available, so the reference algorithm cannot be reached.
+_WORKER_MODULES = ("data.py", "checks/__init__.py", "checks/_worker.py", "checks/inprocess.py",
+                   "checks/marshal.py", "checks/protocol.py", "checks/settings.py",
+                   "checks/notebook.py")
+_REFERENCE_INIT = '''"""The kit, as the grading jail shows it: the data generator, not the reference algorithm."""
+from .data import *  # noqa: F401,F403
+from .data import __all__
+
+
+def __getattr__(name):
+    raise ImportError({message!r} + f" reference.{{name}}")
+'''
+
+
+@functools.lru_cache(maxsize=None)
+def worker_view(forbidden: tuple[str, ...]) -> tuple[Path, tuple[tuple[Path, Path], ...]]:
+    """The worker jail's view of the kit, and the forbidden modules it covers.
+
+    Returns the directory shown in place of the kit's ``reference`` package, and
+    ``(path, stub)`` pairs for :class:`~reference.checks.jail.Jail`'s ``hide``: the
+    package that holds every ``forbidden`` prefix outside the kit (for
+    ``sklearn.metrics.pairwise.euclidean_distances``, all of ``sklearn.metrics``).
+    """
+    import atexit
+    import importlib.util
+
+    root = Path(tempfile.mkdtemp(prefix="kmeans-kit-view-"))
+    atexit.register(shutil.rmtree, root, True)
+    root.chmod(0o755)
+    view, stubs = root / "reference", root / "stubs"
+    stubs.mkdir()
+    package = Path(_KIT_ROOT) / "reference"
+    why = "the grader checks your own code; write this step yourself"
+    for source in sorted(package.rglob("*.py")):
+        relative = source.relative_to(package)
+        target = view / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative.as_posix() in _WORKER_MODULES:
+            shutil.copyfile(source, target)
+        elif relative.name == "__init__.py" and relative.parent == Path("."):
+            target.write_text(_REFERENCE_INIT.format(message=HIDDEN_MARKER), encoding="utf-8")
+        else:
+            dotted = ".".join(("reference", *relative.with_suffix("").parts))
+            target.write_text(hidden_stub(stubs, dotted, why).read_text(), encoding="utf-8")
+    for path in [view, *view.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    hide = []
+    for prefix in forbidden:
+        if prefix == "reference" or prefix.startswith("reference."):
+            continue
+        parts = prefix.split(".")
+        for end in range(len(parts), 0, -1):
+            name = ".".join(parts[:end])
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            if spec is not None and spec.origin not in (None, "built-in", "frozen"):
+                # The whole package that holds it: its compiled helpers (``_vq.so``) and
+                # cached bytecode lie beside it and would load under another name.
+                origin = Path(spec.origin)
+                package, covered = name, origin.parent
+                if origin.name != "__init__.py" and "." in name:
+                    package = name.rsplit(".", 1)[0]
+                hide.append((covered, hidden_stub(stubs, package, why)))
+                break
+    return view, tuple(dict.fromkeys(hide))
+
+
+def _loaded(header: dict) -> tuple[frozenset[str], list[dict]]:
+    """The ``loaded`` message's functions and load errors, or WireError if it is not plain."""
+    functions, errors = header.get("functions"), header.get("errors")
+    if not (isinstance(functions, list) and all(isinstance(f, str) for f in functions)
+            and isinstance(errors, list) and all(
+                isinstance(e, dict) and isinstance(e.get("cell"), int)
+                and isinstance(e.get("type"), str) and isinstance(e.get("message"), str)
+                for e in errors)):
+        raise _worker.WireError("a 'loaded' message that is not the worker's")
+    return frozenset(functions), [{k: e[k] for k in ("cell", "type", "message")} for e in errors]
+
+
+def _validated(result, args: tuple) -> CallResult:
+    """``result`` if it has exactly the shapes the worker sends, else :class:`WireError`.
+
+    The worker shares its process with the student's code, which can forge any
+    message; one the engine could trip over would read as the checker's fault.
+    """
+    def strings(value, optional=False):
+        return (optional and value is None) or (
+            isinstance(value, tuple) and all(isinstance(v, str) for v in value))
+
+    def numeric(value):
+        return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
+
+    ok = isinstance(result, CallResult) and isinstance(result.detail, str) \
+        and isinstance(result.stdout, str) and strings(result.delegated_to) \
+        and strings(result.warnings) and result.failure in (None, *_WORKER_FAILURES) \
+        and isinstance(result.args_after, tuple)
+    if ok and result.returned is not None:
+        r = result.returned
+        ok = isinstance(r, Returned) and isinstance(r.type_name, str) and isinstance(r.text, str) \
+            and (r.array is None or numeric(r.array)) and strings(r.strings, optional=True) \
+            and (r.shape is None or (isinstance(r.shape, tuple)
+                                     and all(isinstance(n, int) and n >= 0 for n in r.shape)))
+    if ok and result.raised is not None:
+        r = result.raised
+        ok = isinstance(r, Raised) and isinstance(r.type_name, str) and strings(r.bases) \
+            and isinstance(r.message, str) and isinstance(r.traceback_tail, str)
+    if ok:
+        ok = (result.returned is None) + (result.raised is None) + (result.failure is None) == 2
+    if ok and result.args_after:
+        ok = len(result.args_after) == len(args) and all(
+            _same_kind(before, after) for before, after in zip(args, result.args_after))
+    if not ok:
+        raise _worker.WireError("a reply that is not the worker's: the submission forged it")
+    return _plain_labels(result)
+
+
+def _same_kind(before, after) -> bool:
+    if isinstance(before, Frame):
+        return isinstance(after, Frame) and _plain_array(after.values) \
+            and isinstance(after.columns, tuple) and isinstance(after.index, tuple)
+    if isinstance(before, np.ndarray):
+        return _plain_array(after)
+    return not isinstance(after, (Frame, Returned, Raised, CallResult))
+
+
+def _plain_array(value) -> bool:
+    """A numeric, boolean or text array without fields: what the engine compares."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in "biufUS" \
+        and value.dtype.fields is None
+
+
+def _plain_labels(result: CallResult) -> CallResult:
+    """``args_after`` with Frame labels that are not scalars (an array as a column name)
+    as their text, so that the engine compares labels, and sees the change."""
+    def label(value):
+        if isinstance(value, (str, int, float, bool, type(None))) or \
+                (isinstance(value, np.generic) and value.dtype.kind in "biufUS"):
+            return value
+        return _worker._safe_repr(value)
+
+    after = tuple(dataclasses.replace(a, columns=tuple(map(label, a.columns)),
+                                      index=tuple(map(label, a.index)))
+                  if isinstance(a, Frame) else a for a in result.args_after)
+    return dataclasses.replace(result, args_after=after)
+
+
+def _hidden_import(result: CallResult) -> str | None:
+    """The forbidden module a call tried to import in the jail, if that is why it raised."""
+    raised = result.raised
+    if raised is None or "ImportError" not in raised.bases or HIDDEN_MARKER not in raised.message:
+        return None
+    return raised.message.split(HIDDEN_MARKER, 1)[1].split()[0]
+
+
+def _what_broke(exc: BaseException) -> str:
+    if isinstance(exc, _worker.WireError):
+        return str(exc)
+    return "the pipe closed" if isinstance(exc, EOFError) else type(exc).__name__
+
+
 def check_submission(submission: Submission | str | os.PathLike,
                      groups: tuple[str, ...] = ("assign", "update", "converged", "lloyd"),
-                     settings: GradingSettings | None = None) -> list[Outcome]:
+                     settings: GradingSettings | None = None,
+                     jail: bool | None = None) -> list[Outcome]:
     """Run every check of ``groups`` against a submission in the isolated runner.
 
-    Returns the engine's list of :class:`~reference.checks.protocol.Outcome`.
+    ``jail``: True requires the jail, False switches it off, None uses it where
+    this machine can build it (see :class:`SubmissionRunner`). Returns the
+    engine's list of :class:`~reference.checks.protocol.Outcome`.
     """
     from .engine import run_checks
 
     settings = settings if settings is not None else load_settings()
-    with SubmissionRunner(submission, settings) as runner:
+    with SubmissionRunner(submission, settings, jail=jail) as runner:
         return run_checks(runner, groups=groups, settings=settings)

@@ -31,6 +31,9 @@ class Limits:
     cpu_seconds: int = 120          # RLIMIT_CPU for the whole worker process
     memory_mb: int = 2048           # RLIMIT_AS for the worker process
     output_bytes: int = 200_000     # stdout/stderr kept per call; more is a flood
+    total_seconds: float = 180.0    # wall clock for all the checks of one submission
+    processes: int = 64             # RLIMIT_NPROC in the jail (threads count too)
+    open_files: int = 256           # RLIMIT_NOFILE in the jail
 
 
 @dataclass(frozen=True)
