@@ -2,20 +2,23 @@
 
 Every process that runs a student's code -- the isolated runner's worker and
 the kernel nbgrader starts for the notebook -- is started through
-:meth:`Jail.command`, which wraps its command line in three well-kept tools:
+:meth:`Jail.command`, which wraps its command line in three well-kept tools,
+``prlimit … -- bwrap … -- setpriv … -- COMMAND``:
 
 ``prlimit`` (util-linux)
     CPU time, address space, process count, file size, open files, no core.
-``setpriv`` (util-linux), only when the judge runs as root
-    a fresh unprivileged uid and gid, no supplementary groups.
 ``bwrap`` (bubblewrap)
-    its own user, mount, pid, network, ipc, uts and cgroup namespaces; no
-    capabilities, ``no_new_privs``; the system, the Python environment and
-    the kit read-only; a private ``/tmp``; one writable scratch directory;
+    its own mount, pid, network, ipc, uts and cgroup namespaces (and a user
+    namespace when the judge is not root); no capabilities; a session of its
+    own; the system, the Python environment and the kit read-only; a private
+    ``/tmp`` and ``/dev/shm`` of bounded size; one writable scratch directory;
     nothing else of the machine (the course directory, the gradebook, other
     students' work are simply not there); a clean environment; and it dies
     with its parent. Its pid 1 ends when the student's command ends, and the
     kernel then kills everything left in the namespace, daemons included.
+``setpriv`` (util-linux), only when the judge runs as root
+    a fresh unprivileged uid and gid, no groups, an empty capability bounding
+    set and ``no_new_privs``, right before the student's command.
 
 bubblewrap rather than ``unshare``: one process sets up every namespace and
 mount from a declarative command line, maps the uid and drops capabilities
@@ -92,9 +95,10 @@ class Jail:
         A directory to show read-only in place of the kit's ``reference`` package
         (the worker sees only the data generator and its own plumbing); by
         default the kit's package itself.
-    hide : tuple of Path
-        Modules or packages of the environment that must not be importable:
-        each is covered by a module that raises ImportError (see :func:`hidden_stub`).
+    hide : tuple of (Path, Path)
+        Packages (or modules) of the environment that must not be importable, each
+        with the stub that covers it: a module that raises ImportError (see
+        :func:`hidden_stub`).
     shared : tuple of Path
         Directories shown read-write at the same path (the kernel's ipc sockets).
     """
@@ -143,8 +147,9 @@ class Jail:
             wrapped += ["bwrap", "--unshare-all", "--cap-drop", "ALL"]
         else:
             # A root judge: bubblewrap builds the namespaces with root's rights (it can bind
-            # an interpreter under /root), keeps only the rights to change uid and drop capabilities, and setpriv,
-            # the last step before the student's command, drops to the jail's own uid.
+            # an interpreter under /root) and keeps only the rights to change uid and drop
+            # capabilities, which setpriv, the last step before the student's command, uses
+            # to become the jail's own uid with nothing left.
             wrapped += ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net",
                         "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
                         "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
@@ -154,7 +159,8 @@ class Jail:
         wrapped += ["--die-with-parent", "--new-session", "--hostname", "jail", "--clearenv"]
         system = _system_mounts(limits.disk_mb * 2**20)
         kit_package = _KIT_ROOT / "reference"
-        mounts = _python_mounts() + ["--ro-bind", str(self.kit_view or kit_package), str(kit_package)]
+        mounts = _python_mounts() + ["--ro-bind", str(self.kit_view or kit_package),
+                                     str(kit_package)]
         config = _KIT_ROOT / "grader_config.py"
         if config.is_file():
             mounts += ["--ro-bind", str(config), str(config)]

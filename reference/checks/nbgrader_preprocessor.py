@@ -15,11 +15,15 @@ diagnosis when it failed -- so ``SaveAutoGrades`` scores exactly the outcome.
 background thread so that they run while the kernel executes the notebook;
 ``KitGrader`` then only collects them.
 
-:class:`SurvivingExecute` replaces nbgrader's ``Execute`` in that list: when
-the student's kernel dies (``os._exit``, a segfault, the memory limit) or its
-outputs stop arriving, nbgrader would drop the whole submission; here the cell
-gets an error output, the cells after a dead kernel are marked as not run,
-and grading goes on -- so the crash costs only what ``KitGrader`` finds.
+:class:`SurvivingExecute` replaces nbgrader's ``Execute`` in that list. It
+starts the student's kernel in the jail (and refuses to run student code
+where the jail cannot be built, unless the instructor allowed it), keeps the
+notebook within one time budget, kills a kernel that ignores an interrupt,
+and survives a kernel that dies (``os._exit``, a segfault, the memory limit)
+or whose outputs stop arriving: nbgrader would drop the whole submission;
+here the cell gets an error output, the cells after a dead kernel are marked
+as not run, and grading goes on -- so the crash costs only what ``KitGrader``
+finds.
 """
 
 from __future__ import annotations
@@ -129,6 +133,8 @@ class KitGrader(_KitChecks):
     def _outcomes(self, nb: NotebookNode, pending: Future) -> dict[str, Outcome]:
         try:
             results = pending.result()
+            self.log.info("The kit's checks ran the student's code in: %s",
+                          isolation().describe())
         except Exception as exc:  # a fault of the kit, not of the student: say so, give nothing
             self.log.error("The check engine failed on this submission: %r", exc)
             results = []

@@ -477,7 +477,7 @@ def prepare_judge() -> None:
 _WORKER_MODULES = ("data.py", "checks/__init__.py", "checks/_worker.py", "checks/inprocess.py",
                    "checks/marshal.py", "checks/protocol.py", "checks/settings.py",
                    "checks/notebook.py")
-_REFERENCE_INIT = '''"""The kit, as the grading jail shows it: the data generator, not the reference algorithm."""
+_REFERENCE_INIT = '''"""The kit in the grading jail: the data generator, not the reference algorithm."""
 from .data import *  # noqa: F401,F403
 from .data import __all__
 
