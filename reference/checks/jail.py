@@ -48,7 +48,8 @@ HIDDEN_MARKER = "Not available while your functions are graded:"
 #: Unprivileged uids handed to jails when the judge runs as root (one per jail).
 _UID_BASE, _UID_COUNT = 61000, 4000
 _uids = itertools.count()
-_KIT_ROOT = Path(__file__).resolve().parents[2]
+#: The directory that holds the kit's ``reference`` package and ``grader_config.py``.
+KIT_ROOT = Path(__file__).resolve().parents[2]
 # Variables the jail keeps from the judge's environment; everything else is dropped.
 _PASS_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KMEANS_KIT_PROFILE",
              "NBGRADER_EXECUTION")
@@ -77,7 +78,7 @@ class JailLimits:
     processes: int | None = 64        # threads count too (OpenBLAS, the kernel's own)
     file_mb: int | None = 64
     open_files: int | None = 256
-    disk_mb: int = 256                # each RAM disk: /tmp, /dev/shm, a scratch of None
+    disk_mb: int = 256                # each RAM disk: /tmp, /dev/shm, and a scratch of None
 
 
 @dataclass
@@ -158,10 +159,10 @@ class Jail:
         # no terminal can be fed keystrokes (TIOCSTI) from inside.
         wrapped += ["--die-with-parent", "--new-session", "--hostname", "jail", "--clearenv"]
         system = _system_mounts(limits.disk_mb * 2**20)
-        kit_package = _KIT_ROOT / "reference"
+        kit_package = KIT_ROOT / "reference"
         mounts = _python_mounts() + ["--ro-bind", str(self.kit_view or kit_package),
                                      str(kit_package)]
-        config = _KIT_ROOT / "grader_config.py"
+        config = KIT_ROOT / "grader_config.py"
         if config.is_file():
             mounts += ["--ro-bind", str(config), str(config)]
         for covered, stub in self.hide:
@@ -182,7 +183,7 @@ class Jail:
         environment.update(env or {})
         environment.update(HOME=HOME, PATH=f"{Path(sys.executable).parent}:/usr/local/bin:"
                                             "/usr/bin:/bin", TMPDIR="/tmp",
-                           PYTHONPATH=str(_KIT_ROOT))
+                           PYTHONPATH=str(KIT_ROOT))
         for name, value in environment.items():
             wrapped += ["--setenv", name, value]
         wrapped.append("--")
@@ -236,11 +237,16 @@ def _parents(mounts: list[str], made: list[str]) -> list[str]:
     return args
 
 
-def hidden_stub(directory: Path, dotted: str, why: str) -> Path:
-    """Write (into ``directory``) a module that raises a clear ImportError for ``dotted``."""
-    stub = directory / f"hidden-{dotted}.py"
+def stub_source(dotted: str, why: str) -> str:
+    """The source of a module that raises a clear ImportError for ``dotted``."""
     message = f"{HIDDEN_MARKER} {dotted} ({why})"
-    stub.write_text(f"raise ImportError({message!r})\n", encoding="utf-8")
+    return f"raise ImportError({message!r})\n"
+
+
+def hidden_stub(directory: Path, dotted: str, why: str) -> Path:
+    """Write :func:`stub_source` for ``dotted`` into ``directory``; returns its path."""
+    stub = directory / f"hidden-{dotted}.py"
+    stub.write_text(stub_source(dotted, why), encoding="utf-8")
     stub.chmod(0o644)
     return stub
 

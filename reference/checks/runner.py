@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 
 from . import _worker
-from .jail import HIDDEN_MARKER, Isolation, Jail, JailLimits, hidden_stub, isolation
+from .jail import (HIDDEN_MARKER, KIT_ROOT, Isolation, Jail, JailLimits, hidden_stub,
+                   isolation, stub_source)
 from .protocol import CallResult, Frame, Outcome, Raised, Returned
 from .settings import GradingSettings, load_settings
 from .submission import Submission
@@ -54,7 +55,6 @@ _GRACE_SECONDS = 1.0
 # Seconds a worker may take to start (interpreter, NumPy, pandas) before any student
 # code runs; generous, as a loaded grading machine is slow, and not the student's time.
 _STARTUP_SECONDS = 120.0
-_KIT_ROOT = str(Path(__file__).resolve().parents[2])
 
 _SIGNAL_NAMES = {
     signal.SIGSEGV: "a segmentation fault", signal.SIGABRT: "an abort (os.abort())",
@@ -215,9 +215,6 @@ class SubmissionRunner:
         self.starts += 1
         if self._tmp is None:
             self._tmp = tempfile.mkdtemp(prefix="kmeans-kit-")   # private to the judge
-        scratch = Path(self._tmp) / "scratch"   # unjailed; the jail's is a RAM disk
-        shutil.rmtree(scratch, ignore_errors=True)               # a restart starts clean
-        scratch.mkdir()
         # The capture lies outside the scratch, where the jail cannot swap it for a link
         # to a file the judge would then read back as the student's output.
         capture = os.path.join(self._tmp, "output")
@@ -231,15 +228,18 @@ class SubmissionRunner:
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         argv = [sys.executable, "-m", "reference.checks._worker", str(request_r),
                 str(response_w)]
-        if self.isolation.jailed:
-            argv, env = self._jail().command(argv, env), None
+        if self.isolation.jailed:   # its scratch is a RAM disk of the jail's own
+            argv, env, cwd = self._jail().command(argv, env), None, self._tmp
         else:
+            cwd = os.path.join(self._tmp, "scratch")
+            shutil.rmtree(cwd, ignore_errors=True)   # a restart starts clean
+            os.mkdir(cwd)
             env = dict(os.environ, **env, PYTHONPATH=os.pathsep.join(filter(None, [
-                _KIT_ROOT, os.environ.get("PYTHONPATH")])))
+                str(KIT_ROOT), os.environ.get("PYTHONPATH")])))
         try:
             self._process = subprocess.Popen(
                 argv, pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL,
-                stdout=output, stderr=output, cwd=str(scratch), env=env,
+                stdout=output, stderr=output, cwd=cwd, env=env,
                 start_new_session=True)   # its own process group: we can kill all it spawns
         finally:
             output.close()
@@ -251,11 +251,13 @@ class SubmissionRunner:
     def _jail(self) -> Jail:
         limits = self._limits
         view, hide = worker_view(self.settings.forbidden)
-        return Jail(None, JailLimits(cpu_seconds=limits.cpu_seconds,
-                                        memory_mb=limits.memory_mb,
-                                        processes=limits.processes,
-                                        file_mb=_worker.FILE_SIZE_LIMIT // 2**20,
-                                        open_files=limits.open_files),
+        # Its three RAM disks (home, /tmp, /dev/shm) are memory the address-space limit
+        # does not see: together they get three quarters of that limit at most.
+        return Jail(None, JailLimits(cpu_seconds=limits.cpu_seconds, memory_mb=limits.memory_mb,
+                                     processes=limits.processes,
+                                     file_mb=_worker.FILE_SIZE_LIMIT // 2**20,
+                                     open_files=limits.open_files,
+                                     disk_mb=max(1, limits.memory_mb // 4)),
                     kit_view=view, hide=hide)
 
     def _load(self) -> None:
@@ -504,7 +506,7 @@ def worker_view(forbidden: tuple[str, ...]) -> tuple[Path, tuple[tuple[Path, Pat
     root.chmod(0o755)
     view, stubs = root / "reference", root / "stubs"
     stubs.mkdir()
-    package = Path(_KIT_ROOT) / "reference"
+    package = KIT_ROOT / "reference"
     why = "the grader checks your own code; write this step yourself"
     for source in sorted(package.rglob("*.py")):
         relative = source.relative_to(package)
@@ -516,7 +518,7 @@ def worker_view(forbidden: tuple[str, ...]) -> tuple[Path, tuple[tuple[Path, Pat
             target.write_text(_REFERENCE_INIT.format(message=HIDDEN_MARKER), encoding="utf-8")
         else:
             dotted = ".".join(("reference", *relative.with_suffix("").parts))
-            target.write_text(hidden_stub(stubs, dotted, why).read_text(), encoding="utf-8")
+            target.write_text(stub_source(dotted, why), encoding="utf-8")
     for path in [view, *view.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     hide = []
@@ -534,10 +536,9 @@ def worker_view(forbidden: tuple[str, ...]) -> tuple[Path, tuple[tuple[Path, Pat
                 # The whole package that holds it: its compiled helpers (``_vq.so``) and
                 # cached bytecode lie beside it and would load under another name.
                 origin = Path(spec.origin)
-                package, covered = name, origin.parent
-                if origin.name != "__init__.py" and "." in name:
-                    package = name.rsplit(".", 1)[0]
-                hide.append((covered, hidden_stub(stubs, package, why)))
+                holder = name if origin.name == "__init__.py" or "." not in name \
+                    else name.rsplit(".", 1)[0]
+                hide.append((origin.parent, hidden_stub(stubs, holder, why)))
                 break
     return view, tuple(dict.fromkeys(hide))
 
@@ -564,9 +565,6 @@ def _validated(result, args: tuple) -> CallResult:
         return (optional and value is None) or (
             isinstance(value, tuple) and all(isinstance(v, str) for v in value))
 
-    def numeric(value):
-        return isinstance(value, np.ndarray) and value.dtype.kind in "biuf"
-
     ok = isinstance(result, CallResult) and isinstance(result.detail, str) \
         and isinstance(result.stdout, str) and strings(result.delegated_to) \
         and strings(result.warnings) and result.failure in (None, *_WORKER_FAILURES) \
@@ -574,7 +572,8 @@ def _validated(result, args: tuple) -> CallResult:
     if ok and result.returned is not None:
         r = result.returned
         ok = isinstance(r, Returned) and isinstance(r.type_name, str) and isinstance(r.text, str) \
-            and (r.array is None or numeric(r.array)) and strings(r.strings, optional=True) \
+            and (r.array is None or _plain_array(r.array, "biuf")) \
+            and strings(r.strings, optional=True) \
             and (r.shape is None or (isinstance(r.shape, tuple)
                                      and all(isinstance(n, int) and n >= 0 for n in r.shape)))
     if ok and result.raised is not None:
@@ -600,9 +599,9 @@ def _same_kind(before, after) -> bool:
     return not isinstance(after, (Frame, Returned, Raised, CallResult))
 
 
-def _plain_array(value) -> bool:
-    """A numeric, boolean or text array without fields: what the engine compares."""
-    return isinstance(value, np.ndarray) and value.dtype.kind in "biufUS" \
+def _plain_array(value, kinds: str = "biufUS") -> bool:
+    """An array of these dtype kinds (by default numbers, booleans, text), without fields."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in kinds \
         and value.dtype.fields is None
 
 
