@@ -1,8 +1,9 @@
 """The one place for grading settings (kit and nbgrader).
 
-Imported as a module (``import grader_config``), it gives the kit its settings:
-``SETTINGS`` (limits for student code, the Hypothesis budget, forbidden
-helpers), ``POINTS`` (points per check) and the course's names and places.
+The kit reads it through :mod:`kmeans_kit.settings` (never at import time):
+``SETTINGS`` (limits for student code, the Hypothesis budget, forbidden helpers,
+points), the course's names, and nbgrader's configuration. Every setting has a
+default in the kit; write here only what this course does differently.
 
 Loaded by nbgrader as a config file it also fills nbgrader's ``c``. nbgrader
 0.9.6 ignores ``--config``; it reads ``nbgrader_config.py`` from the current
@@ -21,65 +22,40 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from reference.checks.settings import DEFAULT_FORBIDDEN, GradingSettings, Limits
+from kmeans_kit.settings import GradingSettings, Limits
 
 # --------------------------------------------------------------------------- the course
 COURSE_ID = "kmeans-kit"
 ASSIGNMENT = "kmeans"
-#: Where ``python -m reference.course demo`` builds the course (relative to the repository).
-DEFAULT_COURSE_DIR = "course"
 COURSE_DIR_ENV = "KMEANS_COURSE_DIR"
 
 # --------------------------------------------------------------------------- grading the code
+#: The defaults are in kmeans_kit/settings.py (Limits, GradingSettings) and, for each
+#: check's points, in kmeans_kit/checks/registry.py. For example
+#: ``GradingSettings(limits=Limits(call_seconds=20), points={"assign.ties": 2})``
+#: gives every call 20 s and makes the tie rule worth 2 points; ``kmeans-kit release``
+#: then writes the points into the notebook. The manually graded cells (the dict
+#: pitfall's fix and answer) carry their points in the source notebook, as nbgrader's do.
 SETTINGS = GradingSettings(
-    limits=Limits(
-        call_seconds=10.0,     # one call of a student function
-        load_seconds=60.0,     # executing the submission's setup and solution cells
-        cpu_seconds=120,       # the whole isolated worker
-        memory_mb=2048,
-        output_bytes=200_000,
-        total_seconds=180.0,   # every check of one submission together (the isolated checks)
-        processes=64,          # processes and threads of the worker's jail
-        open_files=256,
-    ),
-    max_examples=60,           # Hypothesis examples per generated check
-    forbidden=DEFAULT_FORBIDDEN,
+    limits=Limits(),
+    points={},
 )
-
-#: Points per check (check ids of ``reference.checks.engine.CATALOGUE``). The
-#: hidden graded cell of a check has ``grade_id = check_id.replace(".", "_")``
-#: and these points. assign 10, update 10, converged 4, lloyd 6.
-POINTS = {
-    "assign.output": 2, "assign.nearest": 3, "assign.ties": 1, "assign.pure": 2,
-    "assign.own_work": 2,
-    "update.output": 2, "update.means": 3, "update.empty_cluster": 2, "update.pure": 2,
-    "update.own_work": 1,
-    "converged.unchanged": 2, "converged.changed": 2,
-    "lloyd.terminates": 1, "lloyd.fixed_point": 1, "lloyd.inertia": 1,
-    "lloyd.label_permutation": 1, "lloyd.recovers_blobs": 2,
-}
-#: Manually graded cells of the dict-versus-array task.
-MANUAL_POINTS = {"pitfall_fix": 2, "pitfall_answer": 2}
 
 # --------------------------------------------------------------------------- running the notebook
 #: Seconds one notebook cell may run during autograding before the kernel is
 #: interrupted; a hanging student function then costs one cell, not the class.
 CELL_TIMEOUT = 15
-#: Seconds the whole notebook may run during autograding; when they run out the
-#: kernel is killed and the remaining cells are marked as not run.
-NOTEBOOK_SECONDS = 300
-#: Seconds an interrupted kernel has to stop before it is killed.
-INTERRUPT_GRACE = 5
+# The whole notebook's budget, the grace an interrupted kernel gets and the kernel's
+# limits are traits with defaults (kmeans_kit/adapters/nbgrader.py, runner/jailed_kernel.py);
+# set them in configure() below, e.g. c.SurvivingExecute.notebook_seconds = 600 or
+# c.JailedKernelManager.memory_mb = 8192.
 
 # --------------------------------------------------------------------------- the jail
 #: Student code (the isolated checks and the notebook's kernel) runs in the jail
-#: (bubblewrap namespaces, an unprivileged uid, rlimits; see reference/checks/jail.py).
+#: (bubblewrap namespaces, an unprivileged uid, rlimits; see kmeans_kit/runner/jail.py).
 #: Where the jail cannot be built, grading refuses to start -- unless this is True,
 #: and then student code runs with the grader's rights, in a plain subprocess.
 ALLOW_UNJAILED_GRADING = False
-#: Limits of the notebook's jailed kernel (it runs the whole narrative, pictures included).
-KERNEL_MEMORY_MB = 4096
-KERNEL_CPU_SECONDS = 600
 
 
 def course_config_line() -> str:
@@ -91,10 +67,16 @@ def configure(c, root: str | os.PathLike) -> None:
     """Fill an nbgrader ``Config`` for the course rooted at ``root``."""
     # Imported here so that ``import grader_config`` stays light.
     from nbconvert.preprocessors import ClearMetadataPreprocessor
-    from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearHiddenTests,
-                                        IgnorePattern, LimitOutput, SaveAutoGrades)
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        ClearHiddenTests,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
 
-    from reference.checks.nbgrader_preprocessor import KitGrader, StartKitChecks, SurvivingExecute
+    from kmeans_kit.adapters.nbgrader import KitGrader, StartKitChecks, SurvivingExecute
 
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
@@ -107,13 +89,9 @@ def configure(c, root: str | os.PathLike) -> None:
     # nbclient waits only 4 s for a cell's last outputs, then nbgrader fails the
     # whole submission; on a busy grading machine that is not enough.
     c.Execute.iopub_timeout = 60
-    c.SurvivingExecute.notebook_seconds = NOTEBOOK_SECONDS
-    c.SurvivingExecute.interrupt_grace = INTERRUPT_GRACE
     c.SurvivingExecute.allow_unjailed = ALLOW_UNJAILED_GRADING
     c.StartKitChecks.allow_unjailed = ALLOW_UNJAILED_GRADING
     c.KitGrader.allow_unjailed = ALLOW_UNJAILED_GRADING
-    c.JailedKernelManager.memory_mb = KERNEL_MEMORY_MB
-    c.JailedKernelManager.cpu_seconds = KERNEL_CPU_SECONDS
     # nbgrader's default list with Execute made to survive a dying kernel and the
     # kit's steps around it: StartKitChecks starts the isolated checks so they run
     # while the student's kernel executes the notebook (they need only its code);

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from reference.course import ASSIGNMENTS, DEMO_CLASS, Course, DemoStudent
+from kmeans_kit.course import Course, DemoStudent
 
 #: The floor's course config: the kit's settings, then nbgrader's own autograde steps.
 FLOOR_CONFIG = """\
@@ -31,6 +31,9 @@ load_subconfig(__import__("grader_config").__file__)
 from nbgrader.converters.autograde import Autograde
 c.Autograde.autograde_preprocessors = Autograde.class_traits()["autograde_preprocessors"].default()
 """
+
+ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
+DEMO_CLASS = ASSIGNMENTS / "demo_class"
 
 
 def _empty_graded_cells(source: Path, target: Path) -> None:
@@ -67,7 +70,8 @@ def _time(course: Course, student: str) -> float:
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--student", default="solution", help="a file stem in assignments/demo_class")
+    parser.add_argument("--student", default="solution",
+                        help="a file stem in assignments/demo_class")
     args = parser.parse_args(argv)
     student = DemoStudent.from_file(DEMO_CLASS / f"{args.student}.py")
     with tempfile.TemporaryDirectory() as tmp:

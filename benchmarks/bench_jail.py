@@ -19,23 +19,28 @@ import argparse
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import pandas as pd
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
-import grader_config
-from reference.checks.jailed_kernel import JailedKernelManager
-from reference.checks.protocol import Frame
-from reference.checks.runner import SubmissionRunner, check_submission, prepare_judge
-from reference.checks.submission import Submission
-from reference.course import ASSIGNMENTS, DEMO_CLASS, DemoStudent
+from kmeans_kit.course import DemoStudent
+from kmeans_kit.grading import check_submission, prepare_judge
+from kmeans_kit.protocol import Frame
+from kmeans_kit.runner.isolated import SubmissionRunner
+from kmeans_kit.runner.jailed_kernel import JailedKernelManager
+from kmeans_kit.settings import load_settings
+from kmeans_kit.submission import Submission
+
+ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
+DEMO_CLASS = ASSIGNMENTS / "demo_class"
 
 
 def _checks(submission: Submission, jail: bool) -> float:
     start = time.perf_counter()
-    check_submission(submission, settings=grader_config.SETTINGS, jail=jail)
+    check_submission(submission, settings=load_settings(), jail=jail)
     return time.perf_counter() - start
 
 
@@ -43,7 +48,7 @@ def _first_call(submission: Submission, jail: bool) -> float:
     X = Frame.from_pandas(pd.DataFrame({"x0": [0.0, 1.0], "x1": [0.0, 1.0]}))
     means = pd.DataFrame({"x0": [0.0], "x1": [0.0]}).to_numpy()
     start = time.perf_counter()
-    with SubmissionRunner(submission, grader_config.SETTINGS, jail=jail) as runner:
+    with SubmissionRunner(submission, load_settings(), jail=jail) as runner:
         runner("assign", X, means)
     return time.perf_counter() - start
 

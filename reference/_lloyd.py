@@ -47,8 +47,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ._validation import (check_init, check_label_pair, check_labels, check_max_iter, check_means,
-                          check_n_clusters, check_X)
+from ._validation import (
+    check_init,
+    check_label_pair,
+    check_labels,
+    check_max_iter,
+    check_means,
+    check_n_clusters,
+    check_X,
+)
 
 # Float64 working set per chunk. Two megabytes keep a chunk's vectors in the
 # last-level cache while leaving few enough chunks that NumPy's per-call
@@ -161,7 +168,8 @@ class _NearestByDifferences:
         self.means = means
         self._xt = np.empty((d, rows))
         self._dist, self._work, self._best = np.empty(rows), np.empty(rows), np.empty(rows)
-        self._best_j, self._closer = np.empty(rows, _label_dtype(k)), np.empty(rows, _label_dtype(k))
+        labels = _label_dtype(k)
+        self._best_j, self._closer = np.empty(rows, labels), np.empty(rows, labels)
 
     def _sq_distances(self, xt: np.ndarray, mean: np.ndarray, out: np.ndarray) -> None:
         """``out[i] = sum_f (xt[f, i] - mean[f]) ** 2``, summed left to right like NumPy."""

@@ -110,8 +110,8 @@ def _as_float_2d(value, name: str, are_means: bool = False) -> np.ndarray:
             f"or DataFrame of numeric features (leave label columns such as 'true_cluster' out)."
         )
     if array.ndim == 1:
-        fix = (f"A Series is one column: select columns with a list, df[[column]] (double "
-               f"brackets), to keep a DataFrame." if isinstance(value, pd.Series) else
+        fix = ("A Series is one column: select columns with a list, df[[column]] (double "
+               "brackets), to keep a DataFrame." if isinstance(value, pd.Series) else
                f"For a single feature use {name}.reshape(-1, 1); for a single point use "
                f"{name}.reshape(1, -1).")
         raise ValueError(f"{name} must be 2-D with shape (n_samples, n_features), but it is "

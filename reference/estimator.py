@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._lloyd import _assign, _inertia, init_means, lloyd
-from ._validation import check_means
+from ._validation import check_init, check_max_iter, check_means, check_n_clusters
 
 __all__ = ["KMeans"]
 
@@ -96,19 +96,14 @@ class KMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _check_params(self, n_samples: int) -> int:
         """Validate the hyper-parameters against the data; return the number of runs."""
-        if isinstance(self.n_clusters, bool) or not isinstance(self.n_clusters, numbers.Integral) \
-                or self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be a positive integer, got {self.n_clusters!r}.")
+        check_n_clusters(self.n_clusters, name="n_clusters")
         if n_samples < self.n_clusters:
             raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}: "
                              f"each cluster needs its own initial point.")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, numbers.Integral) \
-                or self.max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}.")
+        check_max_iter(self.max_iter)
         given_means = not isinstance(self.init, str)
-        if isinstance(self.init, str) and self.init not in ("k-means++", "random"):
-            raise ValueError(f"init={self.init!r} is not known; use 'k-means++', 'random' or "
-                             f"an array of shape (n_clusters, n_features).")
+        if not given_means:
+            check_init(self.init)
         if isinstance(self.n_init, str) and self.n_init == "auto":
             return 10 if isinstance(self.init, str) and self.init == "random" else 1
         if isinstance(self.n_init, bool) or not isinstance(self.n_init, numbers.Integral) \

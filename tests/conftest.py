@@ -1,4 +1,8 @@
-"""Test-suite wide setup: the kit picks the Hypothesis profile, not Hypothesis's CI detection."""
+"""Test-suite wide setup: the kit picks the Hypothesis profile, not Hypothesis's CI detection.
+
+It also grades the demo course of tests/test_course.py in the background (see
+tests/demo_course.py) when that file is selected, and runs that file's tests last.
+"""
 
 import os
 
@@ -7,8 +11,38 @@ import os
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import matplotlib  # noqa: E402
+import pytest  # noqa: E402
 
-from reference.checks.profiles import load_profile  # noqa: E402
+from kmeans_kit.checks.profiles import load_profile  # noqa: E402
 
 matplotlib.use("Agg")
 load_profile()
+
+COURSE_TESTS = "test_course.py"
+
+
+def pytest_collection_modifyitems(items):
+    """tests/test_course.py last: its course is graded while the other tests run."""
+    course = [item for item in items if item.path.name == COURSE_TESTS]
+    if course:
+        items[:] = [item for item in items if item.path.name != COURSE_TESTS] + course
+
+
+@pytest.fixture(scope="session")
+def demo_course(tmp_path_factory):
+    """The demo course, graded by a background process (tests/demo_course.py)."""
+    from demo_course import DemoCourse
+
+    course = DemoCourse(tmp_path_factory.mktemp("e2e") / "course",
+                        tmp_path_factory.mktemp("jupyter_config"))
+    yield course
+    course.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_course_if_selected(request):
+    """The demo course, started with the session's first test, if tests/test_course.py is
+    selected; else None (tests/test_release.py then makes a release of its own)."""
+    if any(item.path.name == COURSE_TESTS for item in request.session.items):
+        return request.getfixturevalue("demo_course")
+    return None

@@ -1,11 +1,12 @@
 """Correct solutions in every style students write pass all 17 checks."""
 
 import pytest
+from helpers import TITLES as CATALOGUE
+from mutants.correct import STYLES
 
-from reference.checks.engine import CATALOGUE, run_checks
-from reference.checks.inprocess import InProcessCaller
-from reference.checks.settings import GradingSettings
-from tests.mutants.correct import STYLES
+from kmeans_kit.checks.engine import run_checks
+from kmeans_kit.runner.inprocess import InProcessCaller
+from kmeans_kit.settings import GradingSettings
 
 SETTINGS = GradingSettings(max_examples=30)
 
@@ -19,8 +20,8 @@ def test_correct_style_passes_every_check(style):
 
 
 def test_the_notes_idioms_without_the_empty_cluster_rule_lose_only_that_check():
-    from tests.mutants.correct import assign_pandas, converged_pandas, submission
-    from tests.mutants.variants import update_notes_groupby
+    from mutants.correct import assign_pandas, converged_pandas, submission
+    from mutants.variants import update_notes_groupby
 
     namespace = submission(assign_pandas, update_notes_groupby, converged_pandas)
     outcomes = run_checks(InProcessCaller(namespace, timeout=10), settings=SETTINGS)

@@ -1,28 +1,29 @@
 """End to end with real nbgrader: the main job on the demo class, in a temporary course.
 
-One module-scoped run of ``reference.course.demo`` (release, autograde every
-demo submission, feedback, CSV and Gradescope exports) is shared by all tests;
-each autograde starts a real kernel, so this file takes a few minutes.
+One run of ``kmeans_kit.course.demo`` (release, autograde every demo submission,
+feedback, CSV and Gradescope exports) is shared by all tests; each autograde starts a
+real kernel, so it takes a minute and a half. It runs in a process of its own, started
+with the session by tests/conftest.py, which runs this file last (tests/demo_course.py).
 """
 
-import contextlib
 import csv
-import io
 import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+from demo_course import REGRADED, STUDENTS
+from helpers import ASSIGNMENTS, DEMO_CLASS
 
 import grader_config
-from reference.course import (ASSIGNMENTS, DEMO_CLASS, PARTS, Course, DemoStudent, demo,
-                              load_demo_class)
+from kmeans_kit.checks import registry
+from kmeans_kit.checks.registry import GROUPS as PARTS
+from kmeans_kit.course import Course, DemoStudent, load_demo_class
 
-#: The demo students these tests need (the demo itself grades them all).
-STUDENTS = ("solution", "unmodified", "notes_no_empty_rule", "plain_loops", "tamper_numpy",
-            "tamper_checker", "hanging_assign", "exits_in_update", "attacks_the_course")
-CHECKS = {cid.replace(".", "_"): pts for cid, pts in grader_config.POINTS.items()}
+pytestmark = pytest.mark.e2e
+
+CHECKS = {registry.get(cid).grade_id: pts for cid, pts in registry.points().items()}
 FULL = sum(CHECKS.values())
 
 
@@ -31,14 +32,11 @@ def _part_max(part: str) -> float:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e") / "course"
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        rows = demo(root, jobs=2, progress=False, only=STUDENTS)
-    course = Course(root)
-    grades = {student: course.grades(student) for student in rows}
-    return course, rows, grades, out.getvalue()
+def run(demo_course):
+    """The finished demo course (graded in the background since the session began):
+    the course, demo's rows, every student's grades after the first grading, demo's output."""
+    rows, grades, out = demo_course.result()
+    return Course(demo_course.root), rows, grades, out
 
 
 def lost(grades, student) -> set[str]:
@@ -48,7 +46,7 @@ def lost(grades, student) -> set[str]:
 
 def test_demo_class_is_at_least_eight_submissions(run):
     course, rows, _, _ = run
-    assert len(load_demo_class()) >= 8
+    assert len(load_demo_class(DEMO_CLASS)) >= 8
     assert set(rows) == set(STUDENTS)
     assert len(list((course.root / "submitted").iterdir())) == len(rows)
 
@@ -103,8 +101,8 @@ def _filled(name: str, drop: str | None = None) -> nbformat.NotebookNode:
 
 def test_patching_numpy_gains_nothing(run):
     """The tampering submission scores exactly what its code scores without the patches."""
-    from reference.checks.runner import check_submission
-    from reference.checks.submission import Submission
+    from kmeans_kit.grading import check_submission
+    from kmeans_kit.submission import Submission
 
     _, _, grades, _ = run
     honest = _filled("tamper_numpy", drop=r"^numpy\..*=.*$")
@@ -131,7 +129,7 @@ def test_an_attack_on_the_course_gains_nothing_and_harms_no_one(run):
     assert rows["solution"]["total"] == rows["plain_loops"]["total"] == (FULL, FULL)
     assert (course.root / "nbgrader_config.py").read_text() == grader_config.course_config_line()
     release = nbformat.read(str(course.path("release") / "kmeans.ipynb"), as_version=4)
-    for student in load_demo_class():
+    for student in load_demo_class(DEMO_CLASS):
         if student.student_id in STUDENTS and student.student_id != "attacks_the_course":
             submitted = course.path("submitted", student.student_id) / "kmeans.ipynb"
             assert [c.source for c in nbformat.read(str(submitted), 4).cells] == \
@@ -151,12 +149,14 @@ def _read(path: Path) -> bytes:
         return b""
 
 
-def test_grading_twice_gives_identical_scores_and_feedback(run):
+def test_grading_twice_gives_identical_scores_and_feedback(run, demo_course):
+    """Once the demo is done, the course's process grades REGRADED again (autograde, then
+    generate_feedback; tests/demo_course.py), after keeping the first grades and feedback."""
     course, _, grades, _ = run
-    for student in ("notes_no_empty_rule",):
-        html = (course.root / "feedback" / student / "kmeans" / "kmeans.html").read_text()
-        course.autograde([student], jobs=1, progress=False)
-        course.generate_feedback()
+    second = demo_course.second_grading()
+    assert set(second.get("seconds", ())) == set(REGRADED), second.get("error")
+    for student in REGRADED:
+        html = demo_course.first_feedback(student)
         again = course.grades(student)
         assert again == grades[student]
         html_again = (course.root / "feedback" / student / "kmeans" / "kmeans.html").read_text()

@@ -9,8 +9,15 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_mutual_info_score
 
-from reference.data import (IRIS_MEASUREMENT_COLS, NOTES_SEED, Blobs, grid_means,
-                            load_iris_frame, notes_blobs, notes_initial_means)
+from kmeans_kit.data import (
+    IRIS_MEASUREMENT_COLS,
+    NOTES_SEED,
+    Blobs,
+    grid_means,
+    load_iris_frame,
+    notes_blobs,
+    notes_initial_means,
+)
 
 NOTES_MU0 = [[5.56, 5.79], [5.3, 5.64], [2.26, 1.42], [6.35, 5.63]]
 

@@ -1,12 +1,12 @@
 """Same submission, same outcomes and messages: every run, any group order, any student RNG use."""
 
 import numpy as np
+from mutants.correct import assign_numpy, submission
+from mutants.wrong import update_groupby
 
-from reference.checks.engine import run_checks
-from reference.checks.inprocess import InProcessCaller
-from reference.checks.settings import GradingSettings
-from tests.mutants.correct import assign_numpy, submission
-from tests.mutants.wrong import update_groupby
+from kmeans_kit.checks.engine import run_checks
+from kmeans_kit.runner.inprocess import InProcessCaller
+from kmeans_kit.settings import GradingSettings
 
 SETTINGS = GradingSettings(max_examples=12)
 
@@ -46,7 +46,7 @@ def test_results_do_not_depend_on_the_global_random_state_or_group_order():
 
 
 def test_replaying_generated_cases_gives_what_hypothesis_gives(monkeypatch):
-    from reference.checks import engine
+    from kmeans_kit.checks import engine
 
     buggy = submission(assign=assign_subtly_wrong)
     monkeypatch.setattr(engine, "_GENERATED", {})

@@ -83,7 +83,7 @@ def test_feature_names_from_a_dataframe():
 
 
 @pytest.mark.parametrize("params, match", [
-    ({"n_clusters": 0}, "n_clusters must be a positive integer"),
+    ({"n_clusters": 0}, "n_clusters=0: the number of clusters must be at least 1"),
     ({"n_clusters": 5}, "n_samples=4 should be >= n_clusters=5"),
     ({"max_iter": 0}, "max_iter must be a positive integer"),
     ({"n_init": 0}, "n_init must be 'auto' or a positive integer"),

@@ -18,7 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reference.checks.nbgrader_preprocessor import SurvivingExecute
+from kmeans_kit.adapters.nbgrader import SurvivingExecute
+
+# Real (jailed) kernels; the last test starts a fresh interpreter that imports nbgrader.
+pytestmark = pytest.mark.e2e
 
 SECRET = "instructor-only-7c1f"
 
@@ -120,19 +123,21 @@ def test_a_kernel_that_ignores_interrupts_is_killed_and_the_rest_not_run(course)
         "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n"
         "    time.sleep(0.1)",
         "print('never')",
-    ], work, timeout=3, interrupt_grace=2, notebook_seconds=120)
+    ], work, timeout=2, interrupt_grace=2, notebook_seconds=120)
     took = time.monotonic() - start
     assert outputs[0].startswith("KeyboardInterrupt")       # an ordinary loop is interrupted
     assert outputs[1] == "after the interrupt\n"
     assert "did not stop within 2 s of being interrupted" in outputs[2]
     assert outputs[3].startswith("Not run:")
-    assert took < 3 + 3 + 2 + 20, took
+    assert took < 2 + 2 + 2 + 20, took
 
 
 def test_the_notebook_budget_stops_a_slow_notebook(course):
     _, work = course
     start = time.monotonic()
-    outputs = _run(["import time\ntime.sleep(2)\nprint('one')"] * 10, work, timeout=30,
+    # The kernel's start counts against the budget: the first cell must still fit on a busy
+    # machine, and a few cells later the budget runs out.
+    outputs = _run(["import time\ntime.sleep(1)\nprint('one')"] * 10, work, timeout=30,
                    notebook_seconds=5)
     took = time.monotonic() - start
     assert outputs[0] == "one\n"
@@ -143,7 +148,7 @@ def test_the_notebook_budget_stops_a_slow_notebook(course):
 
 def test_grading_refuses_to_run_without_the_jail_unless_allowed(tmp_path):
     # A real process on a machine without bubblewrap: a PATH where it cannot be found.
-    script = ("from reference.checks.nbgrader_preprocessor import require_jail, JailUnavailable\n"
+    script = ("from kmeans_kit.adapters.nbgrader import require_jail, JailUnavailable\n"
               "try:\n    require_jail(False)\nexcept JailUnavailable as exc:\n"
               "    print('REFUSED', exc)\n"
               "print('ALLOWED', require_jail(True))\n")

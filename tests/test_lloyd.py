@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reference import _lloyd
-from reference import assign, converged, inertia, init_means, lloyd, update
+from reference import _lloyd, assign, converged, inertia, init_means, lloyd, update
 
 
 def brute_assign(X, means):

@@ -3,14 +3,16 @@
 import re
 
 import pytest
+from helpers import TITLES as CATALOGUE
+from mutants.variants import VARIANTS
+from mutants.wrong import MUTANTS
 
-from reference.checks.engine import CATALOGUE, run_checks
-from reference.checks.inprocess import InProcessCaller
-from reference.checks.misconceptions import BY_NAME, CATALOGUE as MISCONCEPTIONS
-from reference.checks.protocol import Frame
-from reference.checks.settings import GradingSettings
-from tests.mutants.variants import VARIANTS
-from tests.mutants.wrong import MUTANTS
+from kmeans_kit.checks.engine import run_checks
+from kmeans_kit.checks.misconceptions import BY_NAME
+from kmeans_kit.checks.misconceptions import CATALOGUE as MISCONCEPTIONS
+from kmeans_kit.protocol import Frame
+from kmeans_kit.runner.inprocess import InProcessCaller
+from kmeans_kit.settings import GradingSettings
 
 # Hand-picked cases expose every mutant; a few generated cases keep the file fast.
 SETTINGS = GradingSettings(max_examples=10)

@@ -9,8 +9,8 @@ import nbformat
 from traitlets.config import Config
 
 import grader_config
-from reference.checks import nbgrader_preprocessor as kit
-from reference.checks.protocol import Outcome
+from kmeans_kit.adapters import nbgrader as kit
+from kmeans_kit.protocol import Outcome
 
 
 def _notebook() -> nbformat.NotebookNode:
@@ -40,7 +40,7 @@ def test_start_kit_checks_runs_the_checks_in_the_background(monkeypatch):
                     code="".join(submission.sources))
         return [Outcome("assign.output", "title", True)]
 
-    monkeypatch.setattr("reference.checks.runner.check_submission", fake_check_submission)
+    monkeypatch.setattr("kmeans_kit.grading.check_submission", fake_check_submission)
     nb, resources = kit.StartKitChecks().preprocess(_notebook(), {})
     assert [o.check_id for o in resources[kit._PENDING].result(timeout=30)] == ["assign.output"]
     assert seen["thread"].startswith("kit-checks") and seen["groups"] == ("assign",)
@@ -71,7 +71,8 @@ def test_kit_grader_turns_a_failure_into_an_error_output():
 def test_a_check_the_engine_did_not_report_earns_nothing():
     nb, _ = kit.KitGrader().preprocess(_notebook(), {kit._PENDING: _done([])})
     (output,) = nb.cells[1].outputs
-    assert output.output_type == "error" and "could not run this check" in "\n".join(output.traceback)
+    assert output.output_type == "error"
+    assert "could not run this check" in "\n".join(output.traceback)
 
 
 def test_the_pipeline_starts_the_checks_before_the_kernel_and_scores_after(tmp_path):

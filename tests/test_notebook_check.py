@@ -1,4 +1,4 @@
-"""The in-notebook adapter: check() prints a pass line or a diagnosis, grade() for nbgrader cells."""
+"""The in-notebook adapter: check() prints a pass line or a diagnosis; grade() for nbgrader."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ import types
 from pathlib import Path
 
 import pytest
+from helpers import GROUPS
+from helpers import TITLES as CATALOGUE
 
-from reference.checks import notebook
-from reference.checks.notebook import ISOLATION_NOTE
-from reference.checks.engine import CATALOGUE, GROUPS
-from reference.checks.settings import GradingSettings
+from kmeans_kit.adapters import notebook
+from kmeans_kit.adapters.notebook import ISOLATION_NOTE
+from kmeans_kit.settings import GradingSettings
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 SMALL = GradingSettings(max_examples=10)
@@ -28,7 +29,7 @@ def student(monkeypatch, *files: str, extra: str = "") -> dict:
             exec(compile((SUBMISSIONS / name).read_text(), name, "exec"), module.__dict__)
         exec(extra, module.__dict__)
     monkeypatch.setitem(sys.modules, "__main__", module)
-    monkeypatch.setattr("reference.checks.settings.load_settings", lambda *a: SMALL)
+    monkeypatch.setattr("kmeans_kit.settings.load_settings", lambda *a: SMALL)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.delenv("KMEANS_KIT_WORKER", raising=False)
     return module.__dict__
@@ -81,7 +82,7 @@ def test_unknown_name_and_kit_errors_are_one_friendly_line(monkeypatch, capsys):
     def broken(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
-    monkeypatch.setattr("reference.checks.engine.run_checks", broken)
+    monkeypatch.setattr("kmeans_kit.checks.engine.run_checks", broken)
     notebook.check("update")
     out = capsys.readouterr().out
     assert out.startswith("Sorry: the checker itself failed (RuntimeError: engine exploded)")
@@ -131,6 +132,7 @@ def test_grade_defers_to_the_grader_when_autograding(monkeypatch, capsys):
     assert "graded outside your notebook" in capsys.readouterr().out
 
 
+@pytest.mark.e2e
 def test_check_in_a_real_jupyter_kernel(tmp_path):
     import nbformat
     from nbclient import NotebookClient
@@ -138,15 +140,15 @@ def test_check_in_a_real_jupyter_kernel(tmp_path):
     correct = (SUBMISSIONS / "correct.py").read_text().split("\n\nif __name__")[0]
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("%matplotlib inline\n" + correct),
-        nbformat.v4.new_code_cell("from reference.checks.notebook import check\ncheck('update')"),
+        nbformat.v4.new_code_cell("from kmeans_kit import check\ncheck('update')"),
         nbformat.v4.new_code_cell(
-            "import reference.checks.notebook as kit\nkit.CALL_SECONDS = 0.5\n"
+            "import kmeans_kit.adapters.notebook as kit\nkit.CALL_SECONDS = 0.5\n"
             "def assign(X, means):\n    while True:\n        pass\ncheck('assign')"),
         nbformat.v4.new_code_cell("def converged(old, new):\n    return True\ncheck('converged')"),
     ])
     # The kernel runs in tmp_path, where this small budget is the instructor's config.
     (tmp_path / "grader_config.py").write_text(
-        "from reference.checks.settings import GradingSettings\n"
+        "from kmeans_kit.settings import GradingSettings\n"
         "SETTINGS = GradingSettings(max_examples=10)\n")
     NotebookClient(nb, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -164,8 +166,8 @@ def test_check_in_a_real_jupyter_kernel(tmp_path):
 
 
 def test_report_renders_passes_failures_and_the_summary():
-    from reference.checks.protocol import Outcome
-    from reference.checks.report import failure_text, pytest_text, render, summary
+    from kmeans_kit.messages import failure_text, pytest_text, render, summary
+    from kmeans_kit.protocol import Outcome
 
     ok = Outcome("assign.nearest", "every point goes to its nearest mean", True)
     bad = Outcome("assign.ties", "an exact tie goes to the lowest index", False,

@@ -4,10 +4,13 @@ import re
 
 import nbformat
 import pytest
+from helpers import ASSIGNMENTS, DEMO_CLASS
 from nbclient import NotebookClient
 from PIL import Image
 
-from reference.course import ASSIGNMENTS, DemoStudent, DEMO_CLASS
+from kmeans_kit.course import DemoStudent
+
+pytestmark = pytest.mark.e2e
 
 RELEASE = ASSIGNMENTS / "release" / "kmeans" / "kmeans.ipynb"
 

@@ -5,10 +5,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score
 
+from kmeans_kit.data import (
+    EMPTY_CLUSTER_SEED,
+    NOTES_SEED,
+    STUCK_SEED,
+    notes_blobs,
+    notes_initial_means,
+)
+from kmeans_kit.notes import notes_assign, notes_lloyd, notes_update
 from reference import lloyd
-from reference.data import (EMPTY_CLUSTER_SEED, NOTES_SEED, STUCK_SEED, notes_blobs,
-                            notes_initial_means)
-from reference.notes import notes_assign, notes_lloyd, notes_update
 
 
 def _run(seed):

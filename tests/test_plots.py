@@ -8,10 +8,10 @@ import pytest
 from matplotlib.colors import to_rgba
 from PIL import Image
 
+from kmeans_kit.data import EMPTY_CLUSTER_SEED, notes_blobs, notes_initial_means
+from kmeans_kit.notes import notes_lloyd
+from kmeans_kit.plots import animate, data_scatter, inertia_plot, paired_palette, storyboard
 from reference import Step, init_means, lloyd
-from reference.data import EMPTY_CLUSTER_SEED, notes_blobs, notes_initial_means
-from reference.notes import notes_lloyd
-from reference.plots import animate, data_scatter, inertia_plot, paired_palette, storyboard
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """Hypothesis properties of the reference K-means (issue #2, item 7).
 
 The data are DataFrames with arbitrary column names and non-default indexes
-(``reference.checks.strategies``); the profile (``ci`` by default: derandomised,
+(``kmeans_kit.checks.strategies``); the profile (``ci`` by default: derandomised,
 no database) comes from ``tests/conftest.py``.
 
 Floating point and ties. Lloyd's algorithm is exactly invariant under rigid
@@ -27,8 +27,8 @@ from hypothesis.extra import numpy as hnp
 from sklearn.metrics import adjusted_mutual_info_score as ami
 
 import reference
+from kmeans_kit.checks import strategies as ks
 from reference import LloydResult, Step
-from reference.checks import strategies as ks
 
 EPS = np.finfo(np.float64).eps
 # Runs worth watching: at least 2 means and 6 points (derandomised Hypothesis

@@ -9,16 +9,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import TITLES as CATALOGUE
 
-from reference.checks.engine import CATALOGUE
-from reference.checks.jail import isolation
+from kmeans_kit.runner.jail import isolation
 
 pytest_plugins = ["pytester"]
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 # A small, fast budget for these runs: the plugin reads grader_config from the working directory.
 GRADER_CONFIG = """\
-from reference.checks.settings import GradingSettings, Limits
+from kmeans_kit.settings import GradingSettings, Limits
 SETTINGS = GradingSettings(limits=Limits(call_seconds=2.0, load_seconds=20.0), max_examples=10)
 """
 
@@ -30,6 +30,7 @@ def run_pytest(cwd: Path, *args: str, env: dict | None = None) -> subprocess.Com
                           env={**os.environ, **(env or {})})
 
 
+@pytest.mark.e2e  # a whole pytest run in a fresh process
 def test_correct_notebook_passes_every_check(tmp_path):
     shutil.copy(SUBMISSIONS / "correct.ipynb", tmp_path / "student.ipynb")
     run = run_pytest(tmp_path, "--submission", "student.ipynb", "-v")
@@ -40,6 +41,7 @@ def test_correct_notebook_passes_every_check(tmp_path):
     assert "submission: " in run.stdout
 
 
+@pytest.mark.e2e  # a whole pytest run in a fresh process
 def test_buggy_python_file_fails_with_the_diagnosis_and_is_never_imported(tmp_path):
     # Named like a test module: pytest must still not import it in its own process.
     shutil.copy(SUBMISSIONS / "argmax.py", tmp_path / "test_student.py")
@@ -56,7 +58,7 @@ def test_buggy_python_file_fails_with_the_diagnosis_and_is_never_imported(tmp_pa
         not in out
     assert "Diagnosis (assign.argmax)" in out and "Hint:" in out
     # The diagnosis is the message: no traceback from the kit or from pytest.
-    assert "Traceback" not in out and "reference/checks" not in out and "def runtest" not in out
+    assert "Traceback" not in out and "kmeans_kit/" not in out and "def runtest" not in out
     # Only pytest's own process could write there: the jail sees neither the variable
     # nor the directory. Unjailed, the worker (another process) writes it.
     runs = [line.split() for line in where.read_text().splitlines()] if where.exists() else []

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
-from reference.checks import strategies as ks
+from kmeans_kit.checks import strategies as ks
 
 BOUND = 10.0 * 10.0 ** ks.SCALE_EXPONENTS[1]
 # `find` searches for an example; give it room without depending on the profile.
@@ -147,9 +148,9 @@ def test_blobs_are_well_separated(blob):
 
 
 def test_bad_bounds_are_rejected():
-    with pytest.raises(ValueError, match="max_k"):
+    with pytest.raises(InvalidArgument, match="max_k"):
         find(ks.frames_and_means(max_k=0), bool, settings=FIND)
-    with pytest.raises(ValueError, match="spread"):
+    with pytest.raises(InvalidArgument, match="spread"):
         find(ks.blobs(spread=0.3), bool, settings=FIND)
 
 

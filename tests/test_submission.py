@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reference.checks.protocol import Frame
-from reference.checks.runner import SubmissionRunner
-from reference.checks.settings import GradingSettings, Limits
-from reference.checks.submission import SETUP_TAG, Submission
+from kmeans_kit.protocol import Frame
+from kmeans_kit.runner.isolated import SubmissionRunner
+from kmeans_kit.settings import GradingSettings, Limits
+from kmeans_kit.submission import SETUP_TAG, Submission
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
 
@@ -83,6 +83,7 @@ def test_loading_errors_are_clear(tmp_path):
         Submission.from_path(tmp_path / "old.ipynb")
 
 
+@pytest.mark.e2e   # starts the isolated worker
 def test_magics_and_a_broken_cell_do_not_stop_loading():
     settings = GradingSettings(limits=Limits(call_seconds=2.0, load_seconds=20.0))
     df = pd.DataFrame({"a": [1.0, 2.0]})

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import reference
+from kmeans_kit.notes import notes_lloyd
 
 X = pd.DataFrame({"x0": [0.0, 0.1, 4.0, 4.2, 8.0], "x1": [0.0, 0.2, 4.1, 3.9, 8.0]},
                  index=[10, 11, 12, 13, 14])
@@ -43,7 +44,7 @@ def test_dict_of_means_explains_the_notes_pitfall(call):
 
 
 @pytest.mark.parametrize("call, name", [
-    (lambda: reference.notes_lloyd(X, ["x0", "x1"], NOTES_MU), "mu0"),
+    (lambda: notes_lloyd(X, ["x0", "x1"], NOTES_MU), "mu0"),
     (lambda: reference.KMeans(n_clusters=4, init=NOTES_MU, n_init=1).fit(X), "init"),
 ], ids=["notes_lloyd", "KMeans"])
 def test_dict_pitfall_names_whichever_argument_holds_the_means(call, name):

@@ -1,7 +1,7 @@
 # Demo student: unimplemented functions plus a replaced checker -- `grade`,
 # `check` and the kit's engine patched to report success. Worth nothing.
 # %% assign_solution
-import reference.checks.notebook as _kit_notebook
+import kmeans_kit.adapters.notebook as _kit_notebook
 
 
 def grade(*args, **kwargs):
@@ -11,7 +11,7 @@ def grade(*args, **kwargs):
 check = grade
 _kit_notebook.grade = _kit_notebook.check = grade
 try:
-    import reference.checks.engine as _engine
+    import kmeans_kit.checks.engine as _engine
     _engine.run_checks = lambda *args, **kwargs: []
 except Exception:
     pass

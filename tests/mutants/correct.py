@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.spatial.distance import cdist
 
 
-# --------------------------------------------------------------------------- the notes' pandas idioms
+# ------------------------------------------------------------------------- the notes' pandas idioms
 def assign_pandas(X, means):
     distances = pd.concat([((X - m) ** 2).sum(axis=1) for m in means], axis=1)
     return distances.idxmin(axis=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from tests.mutants.correct import submission
+from mutants.correct import submission
 
 mu = {"A": (2.0, 2.0), "B": (2.0, 6.0), "C": (6.0, 2.0), "D": (6.0, 6.0)}
 

@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import pairwise_distances_argmin
 
 import reference
-from tests.mutants.correct import assign_numpy, submission, update_numpy
+from mutants.correct import submission, update_numpy
 
 # The notes' generating means: a dict from class letter to the true mean.
 mu = {"A": (2.0, 2.0), "B": (2.0, 6.0), "C": (6.0, 2.0), "D": (6.0, 6.0)}
@@ -319,8 +319,8 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "assign.global_data": (submission(assign=assign_global_data, df=df, data_cols=data_cols),
                            A_ALL | {"assign.pure"} | LLOYD),
     "assign.constant_labels": (submission(assign=assign_constant),
-                               {"assign.nearest", "assign.pure", "lloyd.fixed_point", "lloyd.label_permutation",
-                                "lloyd.recovers_blobs"}),
+                               {"assign.nearest", "assign.pure", "lloyd.fixed_point",
+                                "lloyd.label_permutation", "lloyd.recovers_blobs"}),
     "update.median": (submission(update=update_median),
                       {"update.means", "lloyd.fixed_point", "lloyd.inertia"}),
     "update.sum": (submission(update=update_sum), {"update.means"} | LLOYD - {"lloyd.terminates"}),

@@ -33,7 +33,7 @@ def correct() -> nbformat.NotebookNode:
         _solution("def " + assign, "assign"),
         _solution("def " + update, "update"),
         _solution("%%time\ndef " + converged, "converged"),
-        new_code_cell("from reference.checks.notebook import check\ncheck('assign')"),
+        new_code_cell("from kmeans_kit.adapters.notebook import check\ncheck('assign')"),
         new_code_cell("raise AssertionError('a hidden test cell: grading must not run it')",
                       metadata={"nbgrader": {"grade": True, "solution": False, "points": 1,
                                              "grade_id": "assign_nearest", "locked": True,

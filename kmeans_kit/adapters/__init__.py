@@ -1,0 +1,1 @@
+"""Where the checks' outcomes are shown: the notebook, pytest, nbgrader."""

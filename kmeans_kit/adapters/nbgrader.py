@@ -1,0 +1,261 @@
+"""nbgrader adapter: the grading decision, made outside the student's kernel.
+
+nbgrader scores a test cell by what its outputs say after the notebook ran in
+the student's own kernel: an error (or anything on stderr) is 0, anything else
+full marks. A submission can therefore patch NumPy or the checker and pass,
+and a harmless warning can cost points. :class:`KitGrader` runs right after
+the kernel (``Execute``) in ``c.Autograde.autograde_preprocessors`` (see
+``grader_config.configure``): it runs the check engine on the submission's
+code in the isolated runner and *replaces* the outputs of every graded cell
+whose ``grade_id`` is a check's ``grade_id`` with the authoritative outcome --
+a line on stdout when the check passed, an ``error`` output carrying the
+diagnosis when it failed -- so ``SaveAutoGrades`` scores exactly the outcome.
+
+:class:`StartKitChecks`, placed before ``Execute``, starts those checks in a
+background thread so that they run while the kernel executes the notebook;
+``KitGrader`` then only collects them.
+
+:class:`SurvivingExecute` replaces nbgrader's ``Execute`` in that list. It
+starts the student's kernel in the jail (and refuses to run student code
+where the jail cannot be built, unless the instructor allowed it), keeps the
+notebook within one time budget, kills a kernel that ignores an interrupt,
+and survives a kernel that dies (``os._exit``, a segfault, the memory limit)
+or whose outputs stop arriving: nbgrader would drop the whole submission;
+here the cell gets an error output, the cells after a dead kernel are marked
+as not run, and grading goes on -- so the crash costs only what ``KitGrader``
+finds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from jupyter_core.utils import ensure_async
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Float, Unicode
+
+from .. import cells
+from ..messages import failure_text, outcome_line
+from ..protocol import Outcome, grade_id
+from ..runner.jail import isolation
+
+#: ``ename`` of a failed check's output (shown in feedback in place of a traceback).
+FAILED = "CheckFailed"
+#: Where StartKitChecks leaves the running checks for KitGrader (nbconvert resources).
+_PENDING = "kit_checks"
+_ENABLE_JAIL = (
+    "Grading refuses to run student code without the jail. On Debian/Ubuntu install it with "
+    "`apt-get install bubblewrap`; where user namespaces are switched off (Ubuntu 24.04's "
+    "AppArmor default), run the grader as root or allow them "
+    "(sysctl kernel.apparmor_restrict_unprivileged_userns=0). To grade without the jail "
+    "anyway -- student code then runs with your rights -- set ALLOW_UNJAILED_GRADING = True "
+    "in grader_config.py.")
+
+
+class JailUnavailable(RuntimeError):
+    """Grading was asked to run student code unjailed, and the instructor has not allowed it."""
+
+
+def require_jail(allow_unjailed: bool) -> bool:
+    """Whether to jail student code: True, or False only when the instructor allowed it.
+
+    Raises :class:`JailUnavailable` (saying why and how to fix it) when the jail cannot
+    be built and unjailed grading is not allowed.
+    """
+    state = isolation()
+    if not state.jailed and not allow_unjailed:
+        raise JailUnavailable(f"The jail for student code cannot be built here: {state.reason}. "
+                              f"{_ENABLE_JAIL}")
+    return state.jailed
+
+
+class _KitChecks(NbGraderPreprocessor):
+    """What the kit's two grading steps share: which checks to run, and starting them."""
+
+    settings_module = Unicode(
+        "grader_config",
+        help="Module whose SETTINGS (limits, Hypothesis budget, forbidden helpers) grading uses.",
+    ).tag(config=True)
+    allow_unjailed = Bool(
+        False, help="Grade with student code in a plain subprocess when the jail cannot be built.",
+    ).tag(config=True)
+
+    def _start(self, nb: NotebookNode) -> Future:
+        """Run the isolated checks for ``nb``'s graded cells in a background thread."""
+        # Imported here: loading the config must not pull in the engine.
+        from ..grading import check_submission
+        from ..settings import load_settings
+        from ..submission import Submission
+
+        groups = tuple(dict.fromkeys(check_id.split(".", 1)[0] for check_id in _wanted(nb)))
+        jailed = require_jail(self.allow_unjailed)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-checks")
+        if groups:
+            # The submission is read now; Execute changes outputs only, never sources.
+            future = pool.submit(check_submission, Submission.from_notebook(nb), groups=groups,
+                                 settings=load_settings(self.settings_module), jail=jailed)
+        else:
+            future = pool.submit(list)
+        pool.shutdown(wait=False)
+        return future
+
+
+class StartKitChecks(_KitChecks):
+    """Start the isolated checks before the student's kernel runs, so the two overlap.
+
+    The checks need only the submission's code, not the kernel's outputs; on a
+    grading machine with two or more cores the kit's work then hides behind
+    nbgrader's own execution of the notebook.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        resources[_PENDING] = self._start(nb)
+        return nb, resources
+
+
+class KitGrader(_KitChecks):
+    """Write the isolated check engine's outcome into the kit's graded cells."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        graded = {cells.grade_id(cell): cell for cell in nb.cells
+                  if cell.cell_type == "code" and cells.is_graded_test(cell)}
+        pending = resources.pop(_PENDING, None) or self._start(nb)
+        outcomes = self._outcomes(nb, pending)
+        for cell_id, cell in graded.items():
+            if cell_id in outcomes:
+                cell.outputs = [_output(outcomes[cell_id])]
+        return nb, resources
+
+    def _outcomes(self, nb: NotebookNode, pending: Future) -> dict[str, Outcome]:
+        try:
+            results = pending.result()
+            self.log.info("The kit's checks ran the student's code in: %s",
+                          isolation().describe())
+        except Exception as exc:  # noqa: BLE001 - the kit's fault, not the student's: say so
+            self.log.error("The check engine failed on this submission: %r", exc)
+            results = []
+        outcomes = {o.grade_id: o for o in results}
+        for check_id in _wanted(nb):  # a check the engine did not report earns nothing
+            outcomes.setdefault(grade_id(check_id), Outcome(
+                check_id, check_id, False,
+                message="The grader could not run this check; ask your instructor to regrade."))
+        return outcomes
+
+
+class KernelKilled(DeadKernelError):
+    """The kernel was killed by the grader: it ignored an interrupt, or the budget ran out."""
+
+
+class SurvivingExecute(Execute):
+    """nbgrader's ``Execute`` in the jail, within a budget, surviving a dead kernel.
+
+    * The kernel runs in the jail (:class:`~kmeans_kit.runner.jailed_kernel.JailedKernelManager`);
+      grading refuses to start when it cannot be built, unless ``allow_unjailed``.
+    * A dead kernel fails a cell, not the submission: the cells after it are marked as
+      not run, and grading goes on.
+    * A cell that passes ``timeout`` is interrupted; a kernel that does not answer the
+      interrupt within ``interrupt_grace`` seconds is killed.
+    * The whole notebook has ``notebook_seconds``; when they run out the kernel is
+      killed and the remaining cells are marked as not run.
+    """
+
+    notebook_seconds = Float(300.0, help="Wall-clock budget for running one notebook.").tag(
+        config=True)
+    interrupt_grace = Float(5.0, help="Seconds an interrupted kernel has to answer before it is "
+                                      "killed.").tag(config=True)
+    allow_unjailed = Bool(False, help="Run the kernel unjailed when the jail cannot be built.").tag(
+        config=True)
+
+    def __init__(self, *args, **kwargs):
+        from ..runner.jailed_kernel import JailedKernelManager
+
+        # nbgrader's Execute sets AsyncKernelManager the same way, overriding any default.
+        kwargs.setdefault("kernel_manager_class", JailedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
+        if not require_jail(self.allow_unjailed):
+            from jupyter_client.manager import AsyncKernelManager
+
+            self.kernel_manager_class = AsyncKernelManager
+        self._died_in = self._skip_why = None
+        self._ends_at = time.monotonic() + self.notebook_seconds
+        self._iopub_seconds = self.iopub_timeout
+        return super().preprocess(nb, resources, km)
+
+    def _remaining(self) -> float:
+        return self._ends_at - time.monotonic()
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        remaining = max(1, int(self._remaining()))
+        return remaining if timeout is None else min(timeout, remaining)
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        # Interrupt once, then give the kernel interrupt_grace seconds to answer (its
+        # reply then arrives as a KeyboardInterrupt error); after that, kill it.
+        now = time.monotonic()
+        if self._interrupted_at is None:
+            self._interrupted_at = now
+            self.log.error("Cell timed out after %s s: interrupting the kernel", timeout)
+            await ensure_async(self.km.interrupt_kernel())
+        elif now - self._interrupted_at > self.interrupt_grace or self._remaining() <= 0:
+            await ensure_async(self.km.shutdown_kernel(now=True))
+            raise KernelKilled(
+                f"it did not stop within {self.interrupt_grace:g} s of being interrupted "
+                f"(after {timeout} s)" if self._remaining() > 0 else
+                f"the notebook used up its {self.notebook_seconds:g} s")
+        await asyncio.sleep(0.1)
+        return None
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._died_in is None and self._remaining() <= 0:
+            self._died_in, self._skip_why = index, (
+                f"the notebook used up its {self.notebook_seconds:g} s before this cell")
+        if self._died_in is not None:
+            cell.outputs = [new_output("stream", name="stdout", text=(
+                f"Not run: {self._skip_why} (see cell {self._died_in}).\n"))]
+            return cell, resources
+        self._interrupted_at = None
+        self.iopub_timeout = max(1, min(self._iopub_seconds, int(self._remaining())))
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except KernelKilled as exc:
+            self._died_in, self._skip_why = index, "the kernel was stopped in an earlier cell"
+            why = (f"The grader stopped the kernel in this cell: {exc}. The cells below were "
+                   "not run.")
+        except DeadKernelError:
+            self._died_in, self._skip_why = index, "the kernel died in an earlier cell"
+            why = ("The kernel died while running this cell: the code ended its own process "
+                   "(os._exit, sys.exit in a thread...), crashed, or ran out of memory. The "
+                   "cells below were not run.")
+        except CellTimeoutError as exc:  # the reply came but its outputs did not
+            why = f"This cell's output did not arrive in time ({str(exc).splitlines()[0]})."
+        self.log.error("Cell %d: %s", index, why)
+        cell.outputs.append(new_output("error", ename="KernelError", evalue=why, traceback=[why]))
+        return cell, resources
+
+
+def _wanted(nb: NotebookNode) -> list[str]:
+    """The kit's check ids that have a graded cell in ``nb``, in notebook order."""
+    from ..checks import registry
+
+    kit_ids = registry.grade_ids()
+    return [kit_ids[cells.grade_id(cell)] for cell in nb.cells
+            if cells.is_graded_test(cell) and cells.grade_id(cell) in kit_ids]
+
+
+def _output(outcome: Outcome) -> NotebookNode:
+    """A pass is a stdout line (full marks); a failure an error output (zero)."""
+    if outcome.passed:
+        return new_output("stream", name="stdout", text=outcome_line(outcome) + "\n")
+    lines = failure_text(outcome).splitlines()
+    return new_output("error", ename=FAILED, evalue=lines[0], traceback=lines)

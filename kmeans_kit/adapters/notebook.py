@@ -1,0 +1,145 @@
+"""The in-notebook adapter: ``check("assign")`` for instant feedback, ``grade(id)`` for nbgrader.
+
+``check`` runs the engine against the functions defined in the notebook, inside
+the student's own kernel (there a student can only fool themselves; grading
+always uses the isolated runner). Each call of a student function has a time
+limit, and a function that keeps hanging is not called again, so a cell
+always finishes. It prints a line per check, and the diagnosis of each
+failure -- never a traceback from inside the kit.
+
+``grade`` belongs in the instructor's hidden test cells. While nbgrader
+autogrades (``NBGRADER_EXECUTION=autograde``) it does nothing: the result is
+decided outside the student's kernel and written into the cell by the kit's
+nbgrader preprocessor. Elsewhere (validate, the instructor's own runs) it runs
+that one check in the kernel and raises ``AssertionError`` with the diagnosis.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from contextlib import contextmanager
+
+from ..protocol import GROUPS, Outcome
+
+#: Seconds one call of a student function may take in the notebook.
+CALL_SECONDS = 5.0
+#: The isolation line under every check() report: it runs in the student's own kernel.
+ISOLATION_NOTE = ("(Checked here, in your own kernel: not isolated, so only you can be fooled. "
+                  "Grading reruns these checks in the jail.)")
+_WORKER_ENV = "KMEANS_KIT_WORKER"
+_SORRY = ("Sorry: the checker itself failed ({error}). This is not your fault. Please tell "
+          "your instructor, quoting this line and the cell you ran ({call}).")
+
+
+def check(function: str = "all") -> None:
+    """Check your ``assign``, ``update``, ``converged`` (or ``"lloyd"``: the whole loop).
+
+    Parameters
+    ----------
+    function : {"all", "assign", "update", "converged", "lloyd"}
+        What to check; ``"all"`` checks everything.
+    """
+    if os.environ.get(_WORKER_ENV):
+        return   # the grader is loading this notebook: its checks run elsewhere
+    if _autograding():
+        print(f"check({function!r}): skipped while autograding; your graded results are "
+              f"decided outside this notebook and appear in your feedback.")
+        return
+    call = f"check({function!r})"
+    try:
+        groups = _groups(function)
+        if groups is None:
+            print(f"check() does not know {function!r}: use one of "
+                  f"{', '.join(repr(g) for g in ('all', *GROUPS))}.")
+            return
+        outcomes = _run(_user_namespace(), groups)
+        from ..messages import render
+
+        text = f"{render(outcomes)}\n{ISOLATION_NOTE}"
+    except KeyboardInterrupt:
+        print(f"{call} was interrupted.")
+        return
+    except Exception as exc:  # noqa: BLE001 - a kit bug must not look like the student's
+        print(_SORRY.format(error=f"{type(exc).__name__}: {exc}", call=call))
+        return
+    print(text)
+
+
+def grade(check_id: str) -> None:
+    """Run one check (``"assign.nearest"``...) for an nbgrader test cell.
+
+    Raises
+    ------
+    AssertionError
+        With the diagnosis, when the check fails (outside autograding).
+    """
+    if _autograding() or os.environ.get(_WORKER_ENV):
+        print(f"{check_id}: graded outside your notebook; the result appears in your feedback.")
+        return
+    from ..messages import failure_text
+
+    try:
+        outcomes = _run(_user_namespace(), (check_id.split(".", 1)[0],))
+    except Exception as exc:  # noqa: BLE001
+        raise AssertionError(_SORRY.format(error=f"{type(exc).__name__}: {exc}",
+                                           call=f"grade({check_id!r})")) from None
+    found = [o for o in outcomes if o.check_id == check_id]
+    if not found:
+        raise AssertionError(f"grade(): there is no check {check_id!r}; the checks are "
+                             f"{', '.join(o.check_id for o in outcomes)}.")
+    if not found[0].passed:
+        raise AssertionError(failure_text(found[0]))
+    print(failure_text(found[0]))
+
+
+def _autograding() -> bool:
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+@contextmanager
+def _exit_is_an_error():
+    """Turn ``os._exit`` into ``SystemExit`` while checking, so it cannot kill the kernel."""
+    real_exit = os._exit
+
+    def refuse(status: int = 0) -> None:
+        raise SystemExit(f"os._exit({status}) was called")
+
+    os._exit = refuse
+    try:
+        yield
+    finally:
+        os._exit = real_exit
+
+
+def _groups(function: str) -> tuple[str, ...] | None:
+    if function == "all":
+        return GROUPS
+    return (function,) if function in GROUPS else None
+
+
+def _user_namespace() -> Mapping:
+    """The notebook's globals: IPython's user namespace, else ``__main__``'s."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except ImportError:
+        shell = None
+    if shell is not None and getattr(shell, "user_ns", None) is not None:
+        return shell.user_ns
+    return sys.modules["__main__"].__dict__
+
+
+def _run(namespace: Mapping, groups: tuple[str, ...]) -> list[Outcome]:
+    from ..checks.engine import run_checks
+    from ..runner.calling import FailureBudget
+    from ..runner.inprocess import InProcessCaller
+    from ..settings import load_settings
+
+    settings = load_settings()
+    caller = FailureBudget(InProcessCaller(namespace, timeout=CALL_SECONDS,
+                                           forbidden=settings.forbidden))
+    with _exit_is_an_error():
+        return run_checks(caller, groups=groups, settings=settings)

@@ -1,0 +1,31 @@
+"""nbgrader's cell metadata, read one way by every part of the kit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def nbgrader(cell: Mapping) -> dict:
+    """The cell's ``metadata.nbgrader`` ({} for a cell nbgrader does not know)."""
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def grade_id(cell: Mapping) -> str | None:
+    return nbgrader(cell).get("grade_id")
+
+
+def is_solution(cell: Mapping) -> bool:
+    """A cell the student writes (code or a written answer)."""
+    return bool(nbgrader(cell).get("solution", False))
+
+
+def is_graded_test(cell: Mapping) -> bool:
+    """A graded cell that the student does not write: an autograded test."""
+    meta = nbgrader(cell)
+    return bool(meta.get("grade", False)) and not meta.get("solution", False) \
+        and "grade_id" in meta
+
+
+def is_graded(cell: Mapping) -> bool:
+    """Any cell that carries points (an autograded test or a manually graded answer)."""
+    return bool(nbgrader(cell).get("grade", False))

@@ -1,0 +1,48 @@
+"""The kit's command line: ``kmeans-kit demo`` (the main job) and ``kmeans-kit release``.
+
+Paths are the instructor's: by default ``assignments/`` and ``course/`` in the
+current directory (``bin/demo`` runs from the checkout's root).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import course
+
+    parser = argparse.ArgumentParser(prog="kmeans-kit", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--assignments", type=Path, default=Path("assignments"),
+                        help="the directory holding source/, release/ and demo_class/ "
+                             "(default: ./assignments)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("demo", parents=[common],
+                         help="build a course, autograde the demo class, print grades")
+    run.add_argument("--course-dir", type=Path, default=Path("course"),
+                     help="where to build the course (default: ./course; replaced if present)")
+    run.add_argument("--jobs", type=int, default=2, help="students graded at once (default 2)")
+    rel = sub.add_parser("release", parents=[common],
+                         help="build the source's graded cells and the docs' checks table from "
+                              "the registry, then regenerate release/ from source/")
+    rel.add_argument("--docs", type=Path, default=Path("docs/checks.md"),
+                     help="the checks page whose table to rebuild (default: ./docs/checks.md; "
+                          "skipped if absent)")
+    args = parser.parse_args(argv)
+    if not (args.assignments / "source").is_dir():
+        parser.error(f"{args.assignments / 'source'} does not exist: run from the kit's checkout "
+                     f"or pass --assignments DIR")
+    if args.command == "release":
+        docs = args.docs if args.docs.is_file() else None
+        print(f"wrote {course.release(args.assignments, docs)}")
+        return 0
+    rows = course.demo(args.course_dir, args.assignments, jobs=args.jobs)
+    return 0 if len(rows) == len(course.load_demo_class(args.assignments / "demo_class")) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""The jail for student code: bubblewrap namespaces, an unprivileged uid and rlimits.
+
+Every process that runs a student's code -- the isolated runner's worker and
+the kernel nbgrader starts for the notebook -- is started through
+:meth:`Jail.command`, which wraps its command line in three well-kept tools,
+``prlimit … -- bwrap … -- setpriv … -- COMMAND``:
+
+``prlimit`` (util-linux)
+    CPU time, address space, process count, file size, open files, no core.
+``bwrap`` (bubblewrap)
+    its own mount, pid, network, ipc, uts and cgroup namespaces (and a user
+    namespace when the judge is not root); no capabilities; a session of its
+    own; the system, the Python environment and the kit read-only; a private
+    ``/tmp`` and ``/dev/shm`` of bounded size; one writable scratch directory;
+    nothing else of the machine (the course directory, the gradebook, other
+    students' work are simply not there); a clean environment; and it dies
+    with its parent. Its pid 1 ends when the student's command ends, and the
+    kernel then kills everything left in the namespace, daemons included.
+``setpriv`` (util-linux), only when the judge runs as root
+    a fresh unprivileged uid and gid, no groups, an empty capability bounding
+    set and ``no_new_privs``, right before the student's command.
+
+bubblewrap rather than ``unshare``: one process sets up every namespace and
+mount from a declarative command line, maps the uid and drops capabilities
+itself, and is the sandbox Flatpak relies on; ``unshare`` would need a
+hand-written mount script run with capabilities inside the namespace.
+
+Where the jail cannot be built (no bubblewrap, user namespaces switched off,
+not Linux), :func:`isolation` says why, and callers degrade openly.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..settings import Limits
+
+#: Where the scratch directory appears inside the jail (also ``$HOME`` and the cwd).
+HOME = "/home/student"
+#: The first words of the ImportError a hidden module raises in the worker's jail.
+HIDDEN_MARKER = "Not available while your functions are graded:"
+#: Unprivileged uids handed to jails when the judge runs as root (one per jail).
+_UID_BASE, _UID_COUNT = 61000, 4000
+_uids = itertools.count()
+#: The kit's packages, shown read-only in every jail wherever they are installed.
+KIT_PACKAGES = ("kmeans_kit", "reference")
+# Variables the jail keeps from the judge's environment; everything else is dropped.
+_PASS_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KMEANS_KIT_PROFILE",
+             "NBGRADER_EXECUTION")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """Which isolation a run of student code had, as every adapter reports it."""
+
+    jailed: bool
+    reason: str = ""   # why there is no jail
+
+    def describe(self) -> str:
+        if self.jailed:
+            return ("jail (bubblewrap: own uid, no capabilities, read-only system, private "
+                    "scratch, own pid and network namespaces, resource limits)")
+        return f"plain subprocess, NOT jailed ({self.reason})"
+
+
+_DEFAULT = Limits()
+
+
+@dataclass(frozen=True)
+class JailLimits:
+    """rlimits of a jailed process (``None``: leave that limit as it is); by default the
+    isolated worker's (:class:`~kmeans_kit.settings.Limits`)."""
+
+    cpu_seconds: int | None = _DEFAULT.cpu_seconds
+    memory_mb: int | None = _DEFAULT.memory_mb
+    processes: int | None = _DEFAULT.processes   # threads count too (OpenBLAS, the kernel's own)
+    file_mb: int | None = _DEFAULT.file_mb
+    open_files: int | None = _DEFAULT.open_files
+    disk_mb: int = 256                # each RAM disk: /tmp, /dev/shm, and a scratch of None
+
+
+@dataclass
+class Jail:
+    """One jail: where its scratch is, what it may see, which limits it has.
+
+    Parameters
+    ----------
+    scratch : Path or None
+        The only writable place (besides a private ``/tmp``); appears at :data:`HOME`.
+        None: a RAM disk of ``limits.disk_mb`` there instead (nothing comes back out).
+    limits : JailLimits
+        rlimits for every process in the jail.
+    kit_view : Path, optional
+        A directory to show read-only in place of the ``kmeans_kit`` package
+        (the worker sees only the data generator and its own plumbing); by
+        default the package itself.
+    hide : tuple of (Path, Path)
+        Packages (or modules) of the environment that must not be importable, each
+        with the stub that covers it: a module that raises ImportError (see
+        :func:`hidden_stub`).
+    shared : tuple of Path
+        Directories shown read-write at the same path (the kernel's ipc sockets).
+    """
+
+    scratch: Path | None
+    limits: JailLimits = field(default_factory=JailLimits)
+    kit_view: Path | None = None
+    hide: tuple[tuple[Path, Path], ...] = ()   # (path to cover, stub file)
+    shared: tuple[Path, ...] = ()
+    uid: int | None = None
+
+    def __post_init__(self):
+        if self.uid is None and os.geteuid() == 0:
+            self.uid = _UID_BASE + (os.getpid() * 7 + next(_uids)) % _UID_COUNT
+
+    def prepare(self) -> None:
+        """Make the scratch (and shared) directories the jailed uid's own.
+
+        They are opened to others (bubblewrap, without capabilities, enters them
+        before dropping to the jail's uid), so each should lie in a directory
+        private to the judge.
+        """
+        if self.uid is None:
+            return
+        for root in (*filter(None, [self.scratch]), *self.shared):
+            for path in [root, *root.rglob("*")]:
+                os.lchown(path, self.uid, self.uid)
+            root.chmod(0o755)
+
+    def command(self, argv: list[str], env: dict[str, str] | None = None) -> list[str]:
+        """``argv`` wrapped so that it runs inside this jail."""
+        limits = self.limits
+        wrapped = ["prlimit", "--core=0"]
+        for flag, value in (("--cpu", limits.cpu_seconds),
+                            ("--as", limits.memory_mb and limits.memory_mb * 2**20),
+                            # RLIMIT_NPROC counts every process of the uid: only a
+                            # jail uid of its own can be limited without harm.
+                            ("--nproc", self.uid is not None and limits.processes),
+                            ("--fsize", limits.file_mb and limits.file_mb * 2**20),
+                            ("--nofile", limits.open_files)):
+            if value:
+                wrapped.append(f"{flag}={int(value)}")
+        wrapped.append("--")
+        if self.uid is None:
+            # An unprivileged judge: bubblewrap maps its uid in a user namespace of its own.
+            wrapped += ["bwrap", "--unshare-all", "--cap-drop", "ALL"]
+        else:
+            # A root judge: bubblewrap builds the namespaces with root's rights (it can bind
+            # an interpreter under /root) and keeps only the rights to change uid and drop
+            # capabilities, which setpriv, the last step before the student's command, uses
+            # to become the jail's own uid with nothing left.
+            wrapped += ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net",
+                        "--unshare-uts", "--unshare-cgroup-try", "--cap-drop", "ALL",
+                        "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                        "--cap-add", "CAP_SETPCAP"]
+        # A session of its own: no signal to the judge's process group reaches it, and
+        # no terminal can be fed keystrokes (TIOCSTI) from inside.
+        wrapped += ["--die-with-parent", "--new-session", "--hostname", "jail", "--clearenv"]
+        system = _system_mounts(limits.disk_mb * 2**20)
+        mounts = _python_mounts()
+        for name in KIT_PACKAGES:
+            package = package_dir(name)
+            shown = self.kit_view if self.kit_view is not None and name == "kmeans_kit" else package
+            mounts += ["--ro-bind", str(shown), str(package)]
+        for covered, stub in self.hide:
+            if covered.is_dir():
+                mounts += ["--tmpfs", str(covered), "--ro-bind", str(stub),
+                           str(covered / "__init__.py")]
+            else:
+                mounts += ["--ro-bind", str(stub), str(covered)]
+        if self.scratch is None:
+            mounts += ["--size", str(limits.disk_mb * 2**20), "--perms", "0777",
+                       "--tmpfs", HOME]
+        else:
+            mounts += ["--bind", str(self.scratch), HOME]
+        for path in self.shared:
+            mounts += ["--bind", str(path), str(path)]
+        wrapped += system + _parents(mounts, system) + mounts + ["--chdir", HOME]
+        environment = {name: os.environ[name] for name in _PASS_ENV if name in os.environ}
+        environment.update(env or {})
+        environment.update(HOME=HOME, PATH=f"{Path(sys.executable).parent}:/usr/local/bin:"
+                                            "/usr/bin:/bin", TMPDIR="/tmp")
+        for name, value in environment.items():
+            wrapped += ["--setenv", name, value]
+        wrapped.append("--")
+        if self.uid is not None:
+            wrapped += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+        return wrapped + list(argv)
+
+
+def _system_mounts(ram_disk: int) -> list[str]:
+    """The jail's base: /proc, /dev, private /tmp and /dev/shm of ``ram_disk`` bytes each (a
+    RAM disk is memory the address-space limit does not see), /usr and /etc read-only."""
+    args = ["--proc", "/proc", "--dev", "/dev"]
+    for disk in ("/dev/shm", "/tmp"):
+        args += ["--size", str(ram_disk), "--perms", "1777", "--tmpfs", disk]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args + ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+
+
+def _python_mounts() -> list[str]:
+    """Read-only binds of the interpreter and the environment, where they are not in /usr."""
+    args = []
+    roots = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                         sysconfig.get_paths()["purelib"])}
+    for root in sorted(roots):
+        if not str(root).startswith(("/usr/", "/etc/")) and root.is_dir():
+            args += ["--ro-bind", str(root), str(root)]
+    return args
+
+
+def _parents(mounts: list[str], made: list[str]) -> list[str]:
+    """``--dir`` for every parent of a mount point, open to all: bubblewrap would make
+    them private to root, and the jail's uid could not reach /root/.pyenv or the venv.
+    Directories that ``made`` (the mounts before these) already holds are left alone."""
+    def targets(args):
+        return [Path(args[i + 1] if arg in ("--tmpfs", "--proc", "--dev") else args[i + 2])
+                for i, arg in enumerate(args)
+                if arg in ("--ro-bind", "--bind", "--tmpfs", "--symlink", "--proc", "--dev")]
+
+    existing = set(targets(made))
+    parents = sorted({p for t in targets(mounts) for p in t.parents
+                      if p != Path("/") and p not in existing},
+                     key=lambda p: len(p.parts))
+    args = []
+    for parent in parents:
+        args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+@functools.cache
+def package_dir(name: str) -> Path:
+    """Where the installed package ``name`` lives (an editable install: the checkout)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"the kit's package {name!r} is not installed: "
+                                  "run `bash bin/setup`")
+    return Path(next(iter(spec.submodule_search_locations))).resolve()
+
+
+def stub_source(dotted: str, why: str) -> str:
+    """The source of a module that raises a clear ImportError for ``dotted``."""
+    message = f"{HIDDEN_MARKER} {dotted} ({why})"
+    return f"raise ImportError({message!r})\n"
+
+
+def hidden_stub(directory: Path, dotted: str, why: str) -> Path:
+    """Write :func:`stub_source` for ``dotted`` into ``directory``; returns its path."""
+    stub = directory / f"hidden-{dotted}.py"
+    stub.write_text(stub_source(dotted, why), encoding="utf-8")
+    stub.chmod(0o644)
+    return stub
+
+
+@functools.lru_cache(maxsize=1)
+def isolation() -> Isolation:
+    """Whether the jail can be built on this machine (tried once, with a real jail)."""
+    if not sys.platform.startswith("linux"):
+        return Isolation(False, f"the jail needs Linux namespaces; this is {sys.platform}")
+    missing = [tool for tool in ("bwrap", "prlimit", "setpriv") if shutil.which(tool) is None]
+    if missing:
+        return Isolation(False, f"{', '.join(missing)} not found: install bubblewrap and "
+                                "util-linux (Debian/Ubuntu: apt-get install bubblewrap)")
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kmeans-kit-probe-") as private:
+        scratch = Path(private) / "scratch"
+        scratch.mkdir()
+        jail = Jail(scratch, JailLimits(cpu_seconds=10))
+        jail.prepare()
+        try:
+            done = subprocess.run(jail.command([sys.executable, "-c", "print('ok')"]),
+                                  capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return Isolation(False, f"bubblewrap could not start: {exc}")
+    if done.returncode != 0 or done.stdout.strip() != "ok":
+        error = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return Isolation(False, f"bubblewrap could not build the jail ({error}); user "
+                                "namespaces may be switched off, e.g. Ubuntu 24.04's AppArmor "
+                                "default: sysctl kernel.apparmor_restrict_unprivileged_userns=0")
+    return Isolation(True)

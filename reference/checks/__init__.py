@@ -1,1 +1,0 @@
-"""The check engine: contract checks that know K-means, and their adapters."""
