@@ -76,7 +76,12 @@ def configure(c, root: str | os.PathLike) -> None:
         SaveAutoGrades,
     )
 
-    from kmeans_kit.adapters.nbgrader import KitGrader, StartKitChecks, SurvivingExecute
+    from kmeans_kit.adapters.nbgrader import (
+        KitGrader,
+        SanitizeStudentHTML,
+        StartKitChecks,
+        SurvivingExecute,
+    )
 
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
@@ -84,6 +89,12 @@ def configure(c, root: str | os.PathLike) -> None:
     c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     # A graded cell the student deleted comes back (and is graded like the others).
     c.OverwriteCells.add_missing_cells = True
+    # Every page nbgrader renders (feedback, formgrader's formgrade page) sanitises the
+    # student's HTML, Markdown cells included (formgrader's template renders those itself,
+    # through the markdown2html filter): kmeans_kit/sanitize.py.
+    c.HTMLExporter.sanitize_html = True
+    c.HTMLExporter.filters = {"markdown2html": "kmeans_kit.sanitize.markdown2html",
+                              "clean_html": "kmeans_kit.sanitize.clean_html"}
     c.Execute.timeout = CELL_TIMEOUT         # SurvivingExecute reads Execute's settings
     c.Execute.interrupt_on_timeout = True
     # nbclient waits only 4 s for a cell's last outputs, then nbgrader fails the
@@ -98,12 +109,14 @@ def configure(c, root: str | os.PathLike) -> None:
     # KitGrader writes the authoritative outcome of every check (before
     # ClearMetadataPreprocessor could drop the kit-setup tags, and before
     # SaveAutoGrades scores the cells); ClearHiddenTests then removes the hidden
-    # test source that OverwriteCells put back, so feedback HTML never shows it.
+    # test source that OverwriteCells put back, so feedback HTML never shows it;
+    # SanitizeStudentHTML cleans the student's HTML in the notebook that is stored.
     c.Autograde.autograde_preprocessors = [
         StartKitChecks,
         SurvivingExecute,
         KitGrader,
         ClearHiddenTests,
+        SanitizeStudentHTML,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,

@@ -8,8 +8,10 @@ In a notebook::
 
 The layers, bottom to top (each imports only those below it):
 
-* :mod:`kmeans_kit.protocol`, :mod:`kmeans_kit.settings`: the plain data that crosses
-  every boundary, and the grading settings (read from ``grader_config.py``);
+* :mod:`kmeans_kit.protocol`, :mod:`kmeans_kit.settings`, :mod:`kmeans_kit.cells`,
+  :mod:`kmeans_kit.sanitize`: the plain data that crosses every boundary, the grading
+  settings (read from ``grader_config.py``), nbgrader's cell metadata, and the student's
+  HTML made safe for every page;
 * :mod:`kmeans_kit.data`, :mod:`kmeans_kit.notes`, :mod:`kmeans_kit.plots`: the course
   notes' data generator, their pandas idioms, the pictures;
 * :mod:`kmeans_kit.messages`: every word a student reads about a check;

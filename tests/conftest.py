@@ -1,7 +1,8 @@
 """Test-suite wide setup: the kit picks the Hypothesis profile, not Hypothesis's CI detection.
 
-It also grades the demo course of tests/test_course.py in the background (see
-tests/demo_course.py) when that file is selected, and runs that file's tests last.
+It also grades the demo course of tests/test_course.py and the red team's course of
+tests/test_red_team.py in the background (see tests/demo_course.py) when either file is
+selected, and runs those files' tests last.
 """
 
 import os
@@ -18,14 +19,14 @@ from kmeans_kit.checks.profiles import load_profile  # noqa: E402
 matplotlib.use("Agg")
 load_profile()
 
-COURSE_TESTS = "test_course.py"
+COURSE_TESTS = ("test_course.py", "test_red_team.py")
 
 
 def pytest_collection_modifyitems(items):
-    """tests/test_course.py last: its course is graded while the other tests run."""
-    course = [item for item in items if item.path.name == COURSE_TESTS]
+    """The course tests last: their courses are graded while the other tests run."""
+    course = [item for item in items if item.path.name in COURSE_TESTS]
     if course:
-        items[:] = [item for item in items if item.path.name != COURSE_TESTS] + course
+        items[:] = [item for item in items if item.path.name not in COURSE_TESTS] + course
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +42,8 @@ def demo_course(tmp_path_factory):
 
 @pytest.fixture(scope="session", autouse=True)
 def demo_course_if_selected(request):
-    """The demo course, started with the session's first test, if tests/test_course.py is
+    """The demo course, started with the session's first test, if a course test file is
     selected; else None (tests/test_release.py then makes a release of its own)."""
-    if any(item.path.name == COURSE_TESTS for item in request.session.items):
+    if any(item.path.name in COURSE_TESTS for item in request.session.items):
         return request.getfixturevalue("demo_course")
     return None

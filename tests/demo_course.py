@@ -8,6 +8,9 @@ tests/test_course.py last: the course is graded while the other tests run, and i
 then read the finished course (:meth:`DemoCourse.result`). Run on its own,
 tests/test_course.py just waits for it.
 
+The same process then grades the red team's course (tests/red_team_course.py), hostile
+submissions beside a correct classmate, for tests/test_red_team.py.
+
 The course is graded with the course's config (``grader_config.py``) and one test setting,
 a shorter cell timeout (:data:`CELL_TIMEOUT`). Once the demo is done, the process keeps what
 the first grading gave and grades the students in :data:`REGRADED` a second time (``nbgrader
@@ -67,19 +70,19 @@ class DemoCourse:
             filter(None, [str(config_dir), os.environ.get("JUPYTER_CONFIG_PATH")])))
         work = self.root.parent
         self._first, self._second = work / "first-grading.json", work / "second-grading.json"
+        #: The red team's course (tests/red_team_course.py), graded after the demo.
+        self.red_team_root = work / "red-team"
+        self._red_team = work / "red-team.json"
         self._stdout, self._stderr = work / "demo-stdout.txt", work / "demo-stderr.txt"
         with open(self._stdout, "wb") as stdout, open(self._stderr, "wb") as stderr:
             self._process = subprocess.Popen(
-                [sys.executable, __file__, str(self.root), str(self._first), str(self._second)],
+                [sys.executable, __file__, str(self.root), str(self._first), str(self._second),
+                 str(self.red_team_root), str(self._red_team)],
                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=self.env,
                 start_new_session=True)   # its own group: stop() ends nbgrader's runs too
         atexit.register(self.stop)   # e.g. after Ctrl-C, when fixtures are not torn down
 
-    def result(self) -> tuple[dict, dict, str]:
-        """Wait for the course: ``demo``'s rows (student -> part -> (score, max)), every
-        student's grades (grade_id -> Grade) from the first grading, and ``demo``'s output."""
-        from kmeans_kit.course import Grade
-
+    def _wait(self) -> None:
         try:
             code = self._process.wait(timeout=WAIT_SECONDS)
         except subprocess.TimeoutExpired:
@@ -88,6 +91,13 @@ class DemoCourse:
                                f"{self._tail()}") from None
         if code != 0:
             raise RuntimeError(f"building the demo course failed ({code}):\n{self._tail()}")
+
+    def result(self) -> tuple[dict, dict, str]:
+        """Wait for the course: ``demo``'s rows (student -> part -> (score, max)), every
+        student's grades (grade_id -> Grade) from the first grading, and ``demo``'s output."""
+        from kmeans_kit.course import Grade
+
+        self._wait()
         first = json.loads(self._first.read_text())
         rows = {student: {part: tuple(score) for part, score in parts.items()}
                 for student, parts in first["rows"].items()}
@@ -115,6 +125,11 @@ class DemoCourse:
     def first_feedback(self, student: str) -> str:
         """The feedback HTML of a student in REGRADED, as the first grading left it."""
         return json.loads(self._first.read_text())["feedback"][student]
+
+    def red_team(self) -> dict:
+        """The red team's course, graded: see :func:`red_team_course.grade_red_team`."""
+        self._wait()
+        return json.loads(self._red_team.read_text())
 
     def second_grading(self) -> dict:
         """``{"seconds": {student: seconds}}`` of grading REGRADED again, or ``{"error": ...}``."""
@@ -146,8 +161,10 @@ def _end_with(parent: int) -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
-def main(root: str, first_file: str, second_file: str) -> None:
+def main(root: str, first_file: str, second_file: str, red_team_root: str,
+         red_team_file: str) -> None:
     from helpers import ASSIGNMENTS
+    from red_team_course import grade_red_team
 
     from kmeans_kit.course import Course, demo
 
@@ -161,6 +178,7 @@ def main(root: str, first_file: str, second_file: str) -> None:
                    for student in rows},
         "feedback": {student: feedback_html(course, student) for student in REGRADED},
     }))
+    Path(red_team_file).write_text(json.dumps(grade_red_team(Path(red_team_root))))
     try:   # a failure here is the grading-twice test's, not every test's
         second = {"seconds": course.autograde(list(REGRADED), jobs=1, progress=False)}
         course.generate_feedback()

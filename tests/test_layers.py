@@ -11,7 +11,7 @@ from helpers import ROOT
 #: import its own layer's modules and those of lower layers only.
 LAYERS = [
     ("reference",),
-    ("kmeans_kit.protocol", "kmeans_kit.settings", "kmeans_kit.cells"),
+    ("kmeans_kit.protocol", "kmeans_kit.settings", "kmeans_kit.cells", "kmeans_kit.sanitize"),
     ("kmeans_kit.data", "kmeans_kit.notes", "kmeans_kit.plots", "kmeans_kit.submission"),
     ("kmeans_kit.messages",),
     ("kmeans_kit.checks", "kmeans_kit.runner"),   # side by side: neither imports the other

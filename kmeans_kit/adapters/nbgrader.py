@@ -35,12 +35,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
-from .. import cells
+from .. import cells, sanitize
 from ..messages import failure_text, outcome_line
 from ..protocol import Outcome, grade_id
 from ..runner.jail import isolation
@@ -242,6 +243,31 @@ class SurvivingExecute(Execute):
         self.log.error("Cell %d: %s", index, why)
         cell.outputs.append(new_output("error", ename="KernelError", evalue=why, traceback=[why]))
         return cell, resources
+
+
+class SanitizeStudentHTML(SanitizeHTML):
+    """Clean the student's HTML in the notebook nbgrader stores (see :mod:`kmeans_kit.sanitize`).
+
+    nbconvert's ``SanitizeHTML`` decides what each cell and output type gets; the kit's
+    allow-list decides what HTML survives. Markdown without raw HTML is left as written.
+    """
+
+    enabled = Bool(True, help="Whether to sanitise (nbconvert's preprocessors are off by "
+                              "default; this one is on wherever it is listed).").tag(config=True)
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        # Pictures the notebook makes (its GIF too) are data, not markup: they stay.
+        self.safe_output_keys = self.safe_output_keys | {"image/gif"}
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type in ("markdown", "raw"):
+            cell.source = sanitize.clean_markdown(cell.source)
+            return cell, resources
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def sanitize_html_tags(self, html_str: str) -> str:
+        return sanitize.clean_html(html_str)
 
 
 def _wanted(nb: NotebookNode) -> list[str]:

@@ -1,0 +1,106 @@
+"""End to end against hostile submissions: each class of attack costs only its author.
+
+The red team's course (tests/red_team_course.py) is graded with real nbgrader, in the
+jail, beside a correct classmate, by the background process tests/conftest.py starts.
+Pages are opened in headless Chromium, formgrader's by a logged-in instructor against a
+real ``jupyter server`` on the loopback interface.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import nbformat
+import pytest
+from browser import Formgrader, rendered_dom
+from red_team_course import VICTIM
+
+from kmeans_kit.checks import registry
+from kmeans_kit.course import Course
+
+pytestmark = pytest.mark.e2e
+
+FULL = float(sum(registry.points().values()))
+#: What the red team's scripts leave in a page where they ran.
+PWNED = re.compile(r"data-pwned-([\w-]+)=")
+
+
+@pytest.fixture(scope="module")
+def red_team(demo_course):
+    result = demo_course.red_team()
+    return Course(demo_course.red_team_root), result, demo_course.env
+
+
+def _feedback(course: Course, student: str):
+    return course.root / "feedback" / student / course.assignment / f"{course.assignment}.html"
+
+
+def test_every_red_team_submission_is_graded(red_team):
+    _, result, _ = red_team
+    assert result["failed"] == {}
+
+
+def test_the_correct_classmate_keeps_full_marks(red_team):
+    _, result, _ = red_team
+    assert result["rows"][VICTIM]["total"] == [FULL, FULL]
+
+
+def test_scripts_in_the_submission_would_run_in_an_unsanitised_page(red_team, tmp_path):
+    """The control: the payloads and their detection work (the submitted notebook, as
+    nbconvert renders it by default)."""
+    from nbconvert import HTMLExporter
+
+    course, _, _ = red_team
+    submitted = course.path("submitted", "scripts_in_pages") / f"{course.assignment}.ipynb"
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(str(submitted), as_version=4))
+    page = tmp_path / "plain.html"
+    page.write_text(html)
+    assert {"markdown-script", "markdown-onerror"} & set(PWNED.findall(
+        rendered_dom(page.as_uri())))
+
+
+def test_no_script_runs_in_the_feedback_page(red_team):
+    course, _, _ = red_team
+    dom = rendered_dom(_feedback(course, "scripts_in_pages").as_uri())
+    assert PWNED.findall(dom) == []
+    assert "<script>document" not in dom
+    # What the student legitimately shows still shows: a picture and a table.
+    assert re.search(r"<img [^>]*src=\"data:image/png;base64,", dom)
+    assert 'class="dataframe"' in dom
+
+
+def _formgrade_page(course: Course, env: dict, student: str) -> tuple[str, str]:
+    """The DOM of formgrader's page for ``student``, opened by the logged-in instructor."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(course.db_url, course.config.COURSE_ID) as gb:
+        submission = gb.find_submission_notebook(course.assignment, course.assignment,
+                                                 student).id
+    with Formgrader(course.root, env) as server:
+        dom = rendered_dom(server.url(f"/formgrader/submissions/{submission}/"))
+        return dom, server.log()
+
+
+def test_scripts_in_the_submission_would_run_in_plain_formgrader(red_team, tmp_path):
+    """The control: plain nbgrader (no kit config), the submitted notebook as it came."""
+    course, _, env = red_team
+    plain = Course(shutil.copytree(course.root, tmp_path / "course"))
+    shutil.copy(plain.path("submitted", "scripts_in_pages") / f"{plain.assignment}.ipynb",
+                plain.path("autograded", "scripts_in_pages") / f"{plain.assignment}.ipynb")
+    (plain.root / "nbgrader_config.py").write_text(
+        f"c.CourseDirectory.root = {str(plain.root)!r}\n"
+        f"c.CourseDirectory.course_id = {plain.config.COURSE_ID!r}\n"
+        f"c.CourseDirectory.db_url = {plain.db_url!r}\n")
+    dom, log = _formgrade_page(plain, env, "scripts_in_pages")
+    assert {"markdown-script", "markdown-onerror"} <= set(PWNED.findall(dom)), log
+
+
+def test_no_script_runs_in_formgrader_for_the_logged_in_instructor(red_team):
+    course, _, env = red_team
+    dom, log = _formgrade_page(course, env, "scripts_in_pages")
+    assert "The dict holds the true means" in dom, log
+    assert PWNED.findall(dom) == []
+    assert list(course.root.glob("pwned-*")) == []
+    assert re.search(r"<img [^>]*src=\"data:image/png;base64,", dom)
+    assert 'class="dataframe"' in dom
