@@ -10,6 +10,7 @@ reads what it returns.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import nbformat
@@ -29,8 +30,10 @@ def students() -> list[DemoStudent]:
 def grade_red_team(root: Path) -> dict:
     """Release, submit, autograde (two at a time) and generate feedback for the red team.
 
-    Returns ``{"rows": {student: {part: [score, max]}}, "failed": {student: error}}``;
-    a student whose grading failed has no row.
+    Returns ``{"rows": {student: {part: [score, max]}}, "failed": {student: error},
+    "judge_peak_mb": {student: MB}}``; a student whose grading failed has no row. The
+    judge's peak is the peak resident memory (VmHWM) of the ``nbgrader autograde``
+    process that graded the student, the process that receives the kernel's outputs.
     """
     course = Course.create(root, ASSIGNMENTS / "source")
     release = nbformat.read(str(course.release()), as_version=4)
@@ -39,11 +42,35 @@ def grade_red_team(root: Path) -> dict:
         course.submit(student.student_id, student.fill(release))
     ids = [student.student_id for student in class_]
     course.add_students(ids)
-    failed = {}
+    failed, peaks, done = {}, {}, threading.Event()
+    watcher = threading.Thread(target=_watch_judges, args=(ids, peaks, done), daemon=True)
+    watcher.start()
     try:
         course.autograde(ids, jobs=2, progress=False)
     except GradingFailed as exc:
         failed = exc.failed
+    finally:
+        done.set()
+        watcher.join()
     course.generate_feedback()
     return {"rows": {s: part_scores(course.grades(s)) for s in ids if s not in failed},
-            "failed": failed}
+            "failed": failed, "judge_peak_mb": peaks}
+
+
+def _watch_judges(ids: list[str], peaks: dict[str, float], done: threading.Event) -> None:
+    """Record each student's ``nbgrader autograde`` process's VmHWM until ``done``."""
+    while not done.wait(0.1):
+        for proc in Path("/proc").iterdir():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                if b"autograde" not in argv:
+                    continue
+                student = next((a.decode().removeprefix("--student=") for a in argv
+                                if a.startswith(b"--student=")), None)
+                status = (proc / "status").read_text()
+            except OSError:
+                continue
+            if student in ids:
+                kb = next(int(line.split()[1]) for line in status.splitlines()
+                          if line.startswith("VmHWM:"))
+                peaks[student] = max(peaks.get(student, 0.0), kb / 1024)

@@ -104,3 +104,49 @@ def test_no_script_runs_in_formgrader_for_the_logged_in_instructor(red_team):
     assert list(course.root.glob("pwned-*")) == []
     assert re.search(r"<img [^>]*src=\"data:image/png;base64,", dom)
     assert 'class="dataframe"' in dom
+
+
+def _cell_text(course: Course, student: str, grade_id: str = "assign_solution") -> str:
+    nb = nbformat.read(str(course.path("autograded", student) / f"{course.assignment}.ipynb"),
+                       as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(out.get("text") or out.get("evalue") or "" for out in cell.outputs)
+
+
+#: The stated bound on the judge's (``nbgrader autograde``'s) peak resident memory while
+#: a notebook floods it with 340 MB of output; grading a correct notebook takes ~0.45 GB.
+JUDGE_PEAK_MB = 700
+
+
+def test_an_output_flood_is_cut_as_it_arrives(red_team):
+    course, result, _ = red_team
+    assert "The grader dropped" in _cell_text(course, "floods_outputs")
+    notebook = course.path("autograded", "floods_outputs") / f"{course.assignment}.ipynb"
+    assert notebook.stat().st_size < 40 * 2**20        # a notebook keeps 32 MB of outputs
+    assert _feedback(course, "floods_outputs").stat().st_size < 40 * 2**20
+    assert result["judge_peak_mb"]["floods_outputs"] < JUDGE_PEAK_MB, result["judge_peak_mb"]
+
+
+def test_forged_kernel_messages_are_dropped_and_named_in_their_cell(red_team):
+    course, result, _ = red_team
+    text = _cell_text(course, "forges_messages")
+    assert "malformed message" in text and "transient" in text
+    assert "forges_messages" in result["rows"]
+
+
+def test_the_kernel_cannot_fill_the_disk_and_its_files_come_back_bounded(red_team):
+    from kmeans_kit.runner.jailed_kernel import COPY_BACK_DEPTH, JailedKernelManager
+
+    course, _, _ = red_team
+    kernel = JailedKernelManager()
+    text = _cell_text(course, "fills_the_disk")
+    written = int(re.search(r"disk stopped: (\d+) MB", text).group(1))
+    assert written <= kernel.scratch_mb
+    made = int(re.search(r"files stopped: (\d+)", text).group(1))
+    assert made <= kernel.scratch_files
+    assert int(re.search(r"depth: (\d+)", text).group(1)) > 1000   # deeper than recursion
+    for step in ("autograded", "feedback"):
+        copied = list(course.path(step, "fills_the_disk").rglob("*"))
+        assert len(copied) <= kernel.copy_back_files + 10
+        assert max(len(p.relative_to(course.path(step, "fills_the_disk")).parts)
+                   for p in copied) <= COPY_BACK_DEPTH + 2

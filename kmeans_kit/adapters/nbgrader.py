@@ -45,6 +45,12 @@ from .. import cells, sanitize
 from ..messages import failure_text, outcome_line
 from ..protocol import Outcome, grade_id
 from ..runner.jail import isolation
+from ..runner.kernel_channel import (
+    MAX_MESSAGE_BYTES,
+    GuardedKernelManager,
+    malformed,
+    output_bytes,
+)
 
 #: ``ename`` of a failed check's output (shown in feedback in place of a traceback).
 FAILED = "CheckFailed"
@@ -164,6 +170,11 @@ class SurvivingExecute(Execute):
       interrupt within ``interrupt_grace`` seconds is killed.
     * The whole notebook has ``notebook_seconds``; when they run out the kernel is
       killed and the remaining cells are marked as not run.
+    * Outputs are bounded as they arrive: a cell keeps at most ``cell_output_mb`` and the
+      notebook ``notebook_output_mb`` of them; the rest is dropped, with a note in the cell.
+    * A malformed message from the kernel (see
+      :mod:`~kmeans_kit.runner.kernel_channel`) is dropped, and the cell it came in gets
+      an error output that says so: it is the notebook's doing.
     """
 
     notebook_seconds = Float(300.0, help="Wall-clock budget for running one notebook.").tag(
@@ -172,6 +183,10 @@ class SurvivingExecute(Execute):
                                       "killed.").tag(config=True)
     allow_unjailed = Bool(False, help="Run the kernel unjailed when the jail cannot be built.").tag(
         config=True)
+    cell_output_mb = Float(4.0, help="Megabytes (of characters) of output one cell keeps; the "
+                                     "rest is dropped as it arrives.").tag(config=True)
+    notebook_output_mb = Float(32.0, help="Megabytes (of characters) of output the whole "
+                                          "notebook keeps.").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         from ..runner.jailed_kernel import JailedKernelManager
@@ -182,10 +197,9 @@ class SurvivingExecute(Execute):
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
         if not require_jail(self.allow_unjailed):
-            from jupyter_client.manager import AsyncKernelManager
-
-            self.kernel_manager_class = AsyncKernelManager
+            self.kernel_manager_class = GuardedKernelManager
         self._died_in = self._skip_why = None
+        self._notebook_output = 0
         self._ends_at = time.monotonic() + self.notebook_seconds
         self._iopub_seconds = self.iopub_timeout
         return super().preprocess(nb, resources, km)
@@ -227,8 +241,11 @@ class SurvivingExecute(Execute):
             return cell, resources
         self._interrupted_at = None
         self.iopub_timeout = max(1, min(self._iopub_seconds, int(self._remaining())))
+        self._cell_output, self._cut, self._bad = 0, 0, []
+        rejected_before = self._rejected_count()
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            why = None
         except KernelKilled as exc:
             self._died_in, self._skip_why = index, "the kernel was stopped in an earlier cell"
             why = (f"The grader stopped the kernel in this cell: {exc}. The cells below were "
@@ -239,10 +256,55 @@ class SurvivingExecute(Execute):
                    "(os._exit, sys.exit in a thread...), crashed, or ran out of memory. The "
                    "cells below were not run.")
         except CellTimeoutError as exc:  # the reply came but its outputs did not
-            why = f"This cell's output did not arrive in time ({str(exc).splitlines()[0]})."
-        self.log.error("Cell %d: %s", index, why)
-        cell.outputs.append(new_output("error", ename="KernelError", evalue=why, traceback=[why]))
+            why = (f"This cell's output did not arrive in time ({str(exc).splitlines()[0]}); "
+                   f"an output bigger than {MAX_MESSAGE_BYTES // 2**20} MB never arrives.")
+        self._mark(cell, index, why, self._rejected_count() - rejected_before)
         return cell, resources
+
+    def _rejected_count(self) -> int:
+        return getattr(self.kc, "rejected_count", 0)
+
+    def _mark(self, cell: NotebookNode, index: int, why: str | None, rejected: int) -> None:
+        """Tell the student, in the cell, what the grader did to it and why."""
+        if self._cut:
+            note = (f"[The grader dropped {self._cut} more output(s) of this cell: a cell keeps "
+                    f"{self.cell_output_mb:g} MB of output and a notebook "
+                    f"{self.notebook_output_mb:g} MB.]\n")
+            cell.outputs.append(new_output("stream", name="stdout", text=note))
+        if rejected or self._bad:
+            seen = self.kc.rejected() if hasattr(self.kc, "rejected") else []
+            reasons = list(dict.fromkeys([*self._bad, *seen]))[:3]
+            bad = (f"The kernel sent {rejected + len(self._bad)} malformed message(s) while "
+                   f"running this cell, which the grader dropped ({'; '.join(reasons)}). "
+                   "That is this notebook's doing: only a cell's own code can send them.")
+            self.log.error("Cell %d: %s", index, bad)
+            cell.outputs.append(new_output("error", ename="MalformedMessage", evalue=bad,
+                                           traceback=[bad]))
+        if why:
+            self.log.error("Cell %d: %s", index, why)
+            cell.outputs.append(new_output("error", ename="KernelError", evalue=why,
+                                           traceback=[why]))
+
+    def process_message(self, msg: dict, cell: NotebookNode, cell_index: int):
+        reason = malformed(msg)   # the guarded client has checked it; an unguarded one not
+        if reason is not None:
+            self._bad.append(reason)
+            return None
+        size = output_bytes(msg)
+        if size:
+            if self._cut or self._cell_output + size > self.cell_output_mb * 2**20 or \
+                    self._notebook_output + size > self.notebook_output_mb * 2**20:
+                self._cut += 1
+                return None
+            self._cell_output += size
+            self._notebook_output += size
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            # e.g. an update_display_data for an output that is gone: still the kernel's doing
+            self._bad.append(f"a {msg['msg_type']} message nbclient could not use "
+                             f"({type(exc).__name__})")
+            return None
 
 
 class SanitizeStudentHTML(SanitizeHTML):

@@ -8,9 +8,14 @@ through :class:`~kmeans_kit.runner.jail.Jail` instead:
   own, the only place besides its scratch that it shares with the judge (it has
   no network at all, not even loopback);
 * its working directory is a scratch *copy* of the submission's directory, so
-  cells can write pictures (``kmeans.gif``) next to the notebook; when the
-  kernel is gone, the regular files it made or changed are copied back (never
-  a link, a notebook or Python code, never more than :attr:`copy_back_mb`);
+  cells can write pictures (``kmeans.gif``) next to the notebook. When the judge
+  runs as root the scratch is a tmpfs of its own, bounded in bytes
+  (:attr:`scratch_mb`) and in files (:attr:`scratch_files`), so a notebook cannot
+  fill the grader's disk, and it is unmounted afterwards, however deep its tree;
+* when the kernel is gone, the regular files it made or changed are copied back
+  (never a link, a notebook or Python code), within :attr:`copy_back_mb`,
+  :attr:`copy_back_files` and :data:`COPY_BACK_DEPTH`, walking the tree without
+  recursion;
 * it keeps scikit-learn and the kit (the narrative's comparison cells use
   them): the kernel decides no grade, the isolated checks do.
 
@@ -24,18 +29,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import stat
+import subprocess
 import tempfile
+from collections import deque
 from pathlib import Path
 
-from jupyter_client.manager import AsyncKernelManager
 from traitlets import Float, Integer
 
 from .jail import Jail, JailLimits
+from .kernel_channel import GuardedKernelManager
 
 
-class JailedKernelManager(AsyncKernelManager):
-    """An ``AsyncKernelManager`` whose kernel runs in the jail."""
+class JailedKernelManager(GuardedKernelManager):
+    """A kernel manager whose kernel runs in the jail (and whose client checks what the
+    kernel sends: :mod:`~kmeans_kit.runner.kernel_channel`)."""
 
     memory_mb = Integer(4096, help="Address-space limit of the kernel, in MB.").tag(config=True)
     cpu_seconds = Integer(600, help="CPU-time limit of the kernel, in seconds.").tag(config=True)
@@ -43,6 +50,12 @@ class JailedKernelManager(AsyncKernelManager):
         config=True)
     copy_back_mb = Float(64.0, help="At most this many MB of the kernel's files are copied "
                                     "back next to the notebook.").tag(config=True)
+    copy_back_files = Integer(200, help="At most this many of the kernel's files are copied "
+                                        "back next to the notebook.").tag(config=True)
+    scratch_mb = Integer(256, help="Size of the kernel's scratch (its working directory), a "
+                                   "tmpfs when the grader runs as root.").tag(config=True)
+    scratch_files = Integer(10000, help="Files and directories the kernel's scratch may "
+                                        "hold (its tmpfs's inodes).").tag(config=True)
 
     _private: Path | None = None
     _origin: Path | None = None
@@ -60,9 +73,12 @@ class JailedKernelManager(AsyncKernelManager):
         self._private = Path(tempfile.mkdtemp(prefix="kk-", dir="/tmp"))
         ipc, scratch = self._private / "ipc", self._private / "work"
         ipc.mkdir()
+        scratch.mkdir()
+        if os.geteuid() == 0:
+            _mount_tmpfs(scratch, self.scratch_mb, self.scratch_files)
         self._origin = Path(kw.get("cwd") or os.getcwd())
-        _copy_regular_files(self._origin, scratch, limit=None, skip=())
-        scratch.mkdir(exist_ok=True)
+        _copy_regular_files(self._origin, scratch, skip=(), max_files=self.copy_back_files,
+                            max_bytes=int(self.copy_back_mb * 2**20))
         self.transport, self.ip = "ipc", str(ipc / "kernel")
         self.connection_file = str(ipc / "kernel.json")
         jail = Jail(scratch, JailLimits(cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb,
@@ -90,10 +106,11 @@ class JailedKernelManager(AsyncKernelManager):
         private, self._private = self._private, None
         try:
             if self._origin is not None:
-                _copy_regular_files(private / "work", self._origin,
-                                    limit=int(self.copy_back_mb * 2**20), skip=_NOT_COPIED_BACK)
+                _copy_regular_files(private / "work", self._origin, skip=_NOT_COPIED_BACK,
+                                    max_bytes=int(self.copy_back_mb * 2**20),
+                                    max_files=self.copy_back_files)
         finally:
-            shutil.rmtree(private, ignore_errors=True)
+            _remove(private)
 
 
 #: Kinds of file the kernel may not leave next to the notebook: the notebook itself is
@@ -101,34 +118,69 @@ class JailedKernelManager(AsyncKernelManager):
 _NOT_COPIED_BACK = (".ipynb", ".py", ".pyc", ".pth", ".so")
 
 
-def _copy_regular_files(source: Path, target: Path, *, limit: int | None,
-                        skip: tuple[str, ...]) -> None:
+#: How deep below the notebook's directory files are copied back.
+COPY_BACK_DEPTH = 8
+
+
+def _mount_tmpfs(path: Path, megabytes: int, inodes: int) -> None:
+    """Mount a tmpfs of ``megabytes`` and ``inodes`` at ``path`` (util-linux's mount)."""
+    subprocess.run(["mount", "-t", "tmpfs", "-o",
+                    f"size={int(megabytes)}m,nr_inodes={int(inodes)},mode=0700,nosuid,nodev",
+                    "kmeans-kit-scratch", str(path)], check=True, capture_output=True)
+
+
+def _remove(private: Path) -> None:
+    """Remove the kernel's private directory, unmounting its scratch first if mounted.
+
+    coreutils' ``rm`` walks a tree of any depth (Python's ``shutil.rmtree`` recurses, and a
+    chain of directories deeper than the recursion limit made it fail and leave the
+    scratch behind); ``--one-file-system`` keeps it off anything still mounted below.
+    """
+    scratch = private / "work"
+    if os.path.ismount(scratch):
+        subprocess.run(["umount", "--lazy", str(scratch)], check=False, capture_output=True)
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", str(private)], check=False,
+                   capture_output=True)
+
+
+def _copy_regular_files(source: Path, target: Path, *, skip: tuple[str, ...],
+                        max_bytes: int | None = None, max_files: int | None = None,
+                        max_depth: int = COPY_BACK_DEPTH) -> None:
     """Copy the regular files below ``source`` that are new or changed into ``target``.
 
     Links, devices and sockets are skipped at both ends, so a student cannot make
-    the judge read or write anything outside the two trees.
+    the judge read or write anything outside the two trees. The walk is breadth
+    first with a queue (no recursion), goes at most ``max_depth`` directories down and
+    stops at ``max_files`` files and directories or ``max_bytes`` bytes copied, whichever
+    comes first.
     """
-    copied = 0
-    for folder, dirs, files in os.walk(source, followlinks=False):
-        relative = Path(folder).relative_to(source)
-        destination = target / relative
+    queue, copied_bytes, copied_files = deque([(source, target, 0)]), 0, 0
+    while queue:
+        folder, destination, depth = queue.popleft()
         if destination.is_symlink() or (destination.exists() and not destination.is_dir()):
-            dirs[:] = []
             continue
         destination.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            origin, copy = Path(folder) / name, destination / name
-            if name.endswith(skip):
-                continue
-            info = origin.lstat()
-            if not stat.S_ISREG(info.st_mode) or copy.is_symlink():
-                continue
-            if copy.exists() and copy.stat().st_size == info.st_size \
-                    and copy.read_bytes() == origin.read_bytes():
-                continue
-            copied += info.st_size
-            if limit is not None and copied > limit:
-                return
-            with open(os.open(origin, os.O_RDONLY | os.O_NOFOLLOW), "rb") as src, \
-                    open(copy, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                origin, copy = Path(entry.path), destination / entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    copied_files += 1
+                    if max_files is not None and copied_files > max_files:
+                        return
+                    if depth < max_depth:
+                        queue.append((origin, copy, depth + 1))
+                    continue
+                if entry.name.endswith(skip) or not entry.is_file(follow_symlinks=False) \
+                        or copy.is_symlink():
+                    continue
+                size = entry.stat(follow_symlinks=False).st_size
+                if copy.exists() and copy.stat().st_size == size \
+                        and copy.read_bytes() == origin.read_bytes():
+                    continue
+                copied_bytes, copied_files = copied_bytes + size, copied_files + 1
+                if (max_bytes is not None and copied_bytes > max_bytes) or \
+                        (max_files is not None and copied_files > max_files):
+                    return
+                with open(os.open(origin, os.O_RDONLY | os.O_NOFOLLOW), "rb") as src, \
+                        open(copy, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
