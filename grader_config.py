@@ -71,13 +71,18 @@ def configure(c, root: str | os.PathLike) -> None:
         AssignLatePenalties,
         CheckCellMetadata,
         ClearHiddenTests,
+        ClearOutput,
+        DeduplicateIds,
         IgnorePattern,
         LimitOutput,
+        OverwriteCells,
+        OverwriteKernelspec,
         SaveAutoGrades,
     )
 
     from kmeans_kit.adapters.nbgrader import (
         KitGrader,
+        RepairSubmission,
         SanitizeStudentHTML,
         StartKitChecks,
         SurvivingExecute,
@@ -103,6 +108,17 @@ def configure(c, root: str | os.PathLike) -> None:
     c.SurvivingExecute.allow_unjailed = ALLOW_UNJAILED_GRADING
     c.StartKitChecks.allow_unjailed = ALLOW_UNJAILED_GRADING
     c.KitGrader.allow_unjailed = ALLOW_UNJAILED_GRADING
+    # nbgrader's steps that prepare a submission, after the kit's repair of the student's
+    # copy of nbgrader's metadata (a too-new schema_version or a copied cell stopped the
+    # whole class's run; see RepairSubmission).
+    c.Autograde.sanitize_preprocessors = [
+        RepairSubmission,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteKernelspec,
+        OverwriteCells,
+        CheckCellMetadata,
+    ]
     # nbgrader's default list with Execute made to survive a dying kernel and the
     # kit's steps around it: StartKitChecks starts the isolated checks so they run
     # while the student's kernel executes the notebook (they need only its code);

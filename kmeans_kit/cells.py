@@ -29,3 +29,14 @@ def is_graded_test(cell: Mapping) -> bool:
 def is_graded(cell: Mapping) -> bool:
     """Any cell that carries points (an autograded test or a manually graded answer)."""
     return bool(nbgrader(cell).get("grade", False))
+
+
+def duplicated_grade_ids(cells) -> dict[str, list[int]]:
+    """grade_id -> the indexes of its cells, for every grade_id on more than one cell
+    (a cell copied and pasted in Jupyter keeps its nbgrader metadata)."""
+    where: dict[str, list[int]] = {}
+    for index, cell in enumerate(cells):
+        gid = grade_id(cell) if isinstance(nbgrader(cell), dict) else None
+        if gid is not None:
+            where.setdefault(gid, []).append(index)
+    return {gid: indexes for gid, indexes in where.items() if len(indexes) > 1}

@@ -32,6 +32,7 @@ def student(monkeypatch, *files: str, extra: str = "") -> dict:
     monkeypatch.setattr("kmeans_kit.settings.load_settings", lambda *a: SMALL)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.delenv("KMEANS_KIT_WORKER", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
     return module.__dict__
 
 
@@ -43,6 +44,32 @@ def test_check_prints_a_line_per_check_and_the_summary(monkeypatch, capsys):
     assert all(f"✓ {check_id} — " in out for check_id in GROUPS["assign"])
     assert out.rstrip().endswith("assign: 5/5 checks passed\n" + ISOLATION_NOTE)
     assert "update" not in out
+
+
+def test_check_warns_about_a_copied_graded_cell_in_the_saved_notebook(monkeypatch, capsys,
+                                                                     tmp_path):
+    import nbformat
+    from helpers import RELEASE
+    from nbformat.v4 import new_code_cell
+
+    release = nbformat.read(str(RELEASE), as_version=4)
+    index = next(i for i, c in enumerate(release.cells)
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == "update_solution")
+    pasted = new_code_cell(release.cells[index].source,
+                           metadata=dict(release.cells[index].metadata))
+    release.cells.insert(index + 1, pasted)
+    saved = tmp_path / "kmeans.ipynb"
+    nbformat.write(release, str(saved))
+    student(monkeypatch, "correct.py")
+    monkeypatch.setenv("JPY_SESSION_NAME", str(saved))
+    notebook.check("converged")
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"Warning: in your saved notebook, cells {index + 1}, {index + 2} "
+                            "are copies of one graded cell ('update_solution')")
+    # The release as it is: nothing to say.
+    monkeypatch.setenv("JPY_SESSION_NAME", str(RELEASE))
+    notebook.check("converged")
+    assert not capsys.readouterr().out.startswith("Warning")
 
 
 def test_check_all_and_lloyd(monkeypatch, capsys):

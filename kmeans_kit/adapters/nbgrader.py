@@ -137,6 +137,12 @@ class KitGrader(_KitChecks):
         for cell_id, cell in graded.items():
             if cell_id in outcomes:
                 cell.outputs = [_output(outcomes[cell_id])]
+        for cell in nb.cells:
+            note = cell.metadata.pop(_REPAIRED, None)
+            if note and cell.cell_type == "code":
+                cell.outputs.append(new_output("stream", name="stdout", text=f"[{note}]\n"))
+            elif note:
+                cell.source = f"{cell.source}\n\n*[{note}]*"
         return nb, resources
 
     def _outcomes(self, nb: NotebookNode, pending: Future) -> dict[str, Outcome]:
@@ -305,6 +311,61 @@ class SurvivingExecute(Execute):
             self._bad.append(f"a {msg['msg_type']} message nbclient could not use "
                              f"({type(exc).__name__})")
             return None
+
+
+#: Cell metadata where RepairSubmission leaves, for KitGrader, what it did to a cell.
+_REPAIRED = "kmeans_kit_repaired"
+
+
+class RepairSubmission(NbGraderPreprocessor):
+    """Repair the student's copy of nbgrader's metadata before nbgrader's own steps read it.
+
+    The metadata in a submitted notebook is the student's data: nbgrader takes what it
+    needs from the source notebook (``OverwriteCells``), yet its sanitising steps first
+    trusted it, and one notebook stopped a whole class. This step, placed first in
+    ``c.Autograde.sanitize_preprocessors``:
+
+    * drops nbgrader metadata that is not a dict, and gives every cell's the schema
+      version of the nbgrader that grades (a too-new ``schema_version`` aborted the
+      whole ``nbgrader autograde`` run: nobody after that student was graded);
+    * for a cell copied and pasted in Jupyter, which keeps its metadata, keeps the
+      metadata on the last copy (the one whose definition wins when the notebook runs
+      from top to bottom, as nbgrader's ``DeduplicateIds`` does) and makes the earlier
+      copies plain cells -- nbgrader's own de-duplication left them with an empty
+      nbgrader dict, on which ``add_missing_cells`` raised ``KeyError`` and a correct
+      submission was not graded. An earlier copy of a solution cell is tagged for the
+      kit's checks, so they run the cells in the order the kernel does.
+
+    What was repaired is logged, and shown to the student in the cell (by KitGrader).
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        from nbgrader.nbgraderformat import SCHEMA_VERSION
+
+        from ..submission import SETUP_TAG
+
+        for cell in nb.cells:
+            meta = cell.get("metadata", {})
+            if "nbgrader" in meta and not isinstance(meta["nbgrader"], dict):
+                del meta["nbgrader"]
+                self._note(cell, "its nbgrader metadata was not readable and was removed")
+            elif "nbgrader" in meta and meta["nbgrader"].get("schema_version") != SCHEMA_VERSION:
+                meta["nbgrader"]["schema_version"] = SCHEMA_VERSION
+        for gid, indexes in cells.duplicated_grade_ids(nb.cells).items():
+            last = indexes[-1]
+            for index in indexes[:-1]:
+                cell = nb.cells[index]
+                was_solution = cells.is_solution(cell)
+                del cell.metadata["nbgrader"]
+                if was_solution and cell.cell_type == "code":
+                    cell.metadata.setdefault("tags", []).append(SETUP_TAG)
+                self._note(cell, f"it is a copy of the graded cell {gid!r} (cell {last + 1} "
+                                 f"is the one graded); delete the copy you do not need")
+        return nb, resources
+
+    def _note(self, cell: NotebookNode, what: str) -> None:
+        self.log.warning("Repaired a submitted cell: %s", what)
+        cell.metadata[_REPAIRED] = f"The grader repaired this cell: {what}."
 
 
 class SanitizeStudentHTML(SanitizeHTML):

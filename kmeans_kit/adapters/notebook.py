@@ -54,10 +54,11 @@ def check(function: str = "all") -> None:
             print(f"check() does not know {function!r}: use one of "
                   f"{', '.join(repr(g) for g in ('all', *GROUPS))}.")
             return
+        warning = _copied_cells_warning(_user_namespace())
         outcomes = _run(_user_namespace(), groups)
         from ..messages import render
 
-        text = f"{render(outcomes)}\n{ISOLATION_NOTE}"
+        text = f"{warning}{render(outcomes)}\n{ISOLATION_NOTE}"
     except KeyboardInterrupt:
         print(f"{call} was interrupted.")
         return
@@ -111,6 +112,34 @@ def _exit_is_an_error():
         yield
     finally:
         os._exit = real_exit
+
+
+def _copied_cells_warning(namespace: Mapping) -> str:
+    """A warning when the saved notebook has copies of a graded cell ("" otherwise).
+
+    Jupyter copies a cell's nbgrader metadata with it; the grader then grades only the
+    last copy. The notebook's path comes from Jupyter's kernel environment
+    (``JPY_SESSION_NAME``) or VS Code's ``__vsc_ipynb_file__``; without one, nothing is
+    said.
+    """
+    import json
+
+    from .. import cells
+
+    path = os.environ.get("JPY_SESSION_NAME") or namespace.get("__vsc_ipynb_file__") or ""
+    if not str(path).endswith(".ipynb"):
+        return ""
+    try:
+        with open(path, encoding="utf-8") as file:
+            found = cells.duplicated_grade_ids(json.load(file).get("cells", []))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return ""
+    return "".join(
+        f"Warning: in your saved notebook, cells {', '.join(str(i + 1) for i in indexes)} are "
+        f"copies of one graded cell ({gid!r}): Jupyter copied its grading information with "
+        f"it. The grader grades the last one (cell {indexes[-1] + 1}) and runs the others as "
+        f"plain code. Delete the copy you do not need, then save.\n"
+        for gid, indexes in found.items())
 
 
 def _groups(function: str) -> tuple[str, ...] | None:
