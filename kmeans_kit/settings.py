@@ -17,15 +17,22 @@ from types import MappingProxyType, ModuleType
 #: The module an instructor edits (at the root of the checkout, installed with the kit).
 CONFIG_MODULE = "grader_config"
 
-#: Helpers that do the students' work for them. A call into any of these
-#: during ``assign``/``update``/``converged`` fails the check (dotted prefixes).
+#: Helpers that do the students' work for them, chosen by what they do rather than by
+#: which package ships them (dotted prefixes). A call into any of these during
+#: ``assign``/``update``/``converged`` costs that function its ``own_work`` (and, in the
+#: jail, where they are stand-ins that raise, its answers); importing them costs nothing.
 DEFAULT_FORBIDDEN = (
+    # clustering: the whole algorithm
     "sklearn.cluster",
-    "sklearn.metrics.pairwise.pairwise_distances_argmin",
-    "sklearn.metrics.pairwise.pairwise_distances_argmin_min",
-    "sklearn.metrics.pairwise.euclidean_distances",
-    "sklearn.metrics.pairwise.pairwise_distances",
-    "scipy.cluster.vq",
+    "sklearn.mixture",
+    "scipy.cluster",
+    # distance tables and nearest centres: the assignment step
+    "sklearn.metrics.pairwise",
+    "sklearn.neighbors",
+    "scipy.spatial.distance",     # cdist, pdist
+    "scipy.spatial._kdtree",      # KDTree, distance_matrix, minkowski_distance
+    "scipy.spatial._ckdtree",     # cKDTree
+    # the kit's own answers
     "reference",
     "kmeans_kit.checks",
     "kmeans_kit.notes",

@@ -334,6 +334,22 @@ def test_blinding_the_delegation_watcher_earns_nothing():
     assert all(o.passed for o in plain), [o.check_id for o in plain if not o.passed]
 
 
+def test_a_forbidden_helper_imported_at_the_top_costs_only_the_function_that_uses_it():
+    """scipy's cdist (a distance table) in assign; KMeans and euclidean_distances imported
+    but never used: the submission loads, assign loses, update and converged keep all."""
+    with SubmissionRunner(hostile("forbidden_at_top.py"), FAST, jail=True) as runner:
+        outcomes = {o.check_id: o for o in run_checks(runner, groups=GRADED, settings=FAST)}
+        assert runner.load_errors == []
+    assert not outcomes["assign.own_work"].passed
+    assert "scipy.spatial.distance.cdist" in outcomes["assign.own_work"].message
+    lost = {check for check, o in outcomes.items() if not o.passed}
+    assert lost and all(check.startswith("assign.") for check in lost), lost
+    # Unjailed, cdist answers and the watcher alone sees it: own_work is lost all the same.
+    with SubmissionRunner(hostile("forbidden_at_top.py"), FAST, jail=False) as runner:
+        plain = {o.check_id: o for o in run_checks(runner, groups=("assign",), settings=FAST)}
+    assert plain["assign.nearest"].passed and not plain["assign.own_work"].passed
+
+
 def test_a_forbidden_helper_loaded_from_its_compiled_file_earns_nothing():
     # scipy.cluster.vq is covered by a stub, but its compiled core is still in the
     # read-only environment and can be loaded under another name.

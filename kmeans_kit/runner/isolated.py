@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
 import os
 import re
 import shutil
@@ -457,7 +458,6 @@ def worker_view(forbidden: tuple[str, ...]) -> tuple[Path, tuple[tuple[Path, Pat
     for ``reference``, the whole reference implementation).
     """
     import atexit
-    import importlib.util
 
     root = Path(tempfile.mkdtemp(prefix="kmeans-kit-view-"))
     atexit.register(shutil.rmtree, root, True)
@@ -482,22 +482,69 @@ def worker_view(forbidden: tuple[str, ...]) -> tuple[Path, tuple[tuple[Path, Pat
     for prefix in forbidden:
         if matches(prefix, ("kmeans_kit",)):
             continue   # the view above stubs them
-        parts = prefix.split(".")
-        for end in range(len(parts), 0, -1):
-            name = ".".join(parts[:end])
-            try:
-                spec = importlib.util.find_spec(name)
-            except (ImportError, ValueError):
-                spec = None
-            if spec is not None and spec.origin not in (None, "built-in", "frozen"):
-                # The whole package that holds it: its compiled helpers (``_vq.so``) and
-                # cached bytecode lie beside it and would load under another name.
-                origin = Path(spec.origin)
-                holder = name if origin.name == "__init__.py" or "." not in name \
-                    else name.rsplit(".", 1)[0]
-                hide.append((origin.parent, hidden_stub(stubs, holder, why)))
-                break
+        covered = _covered(prefix)
+        if covered is not None:
+            name, path, names = covered
+            hide.append((path, hidden_stub(stubs, name, why, names)))
     return view, tuple(dict.fromkeys(hide))
+
+
+#: Packages other libraries import at import time (``scipy.interpolate`` and so
+#: ``scipy.stats`` and scikit-learn cimport ``scipy.spatial``'s compiled hull): a
+#: forbidden module inside one has only its own file covered.
+_SHARED_PACKAGES = frozenset({"scipy.spatial"})
+
+
+def _covered(prefix: str) -> tuple[str, Path, tuple[str, ...]] | None:
+    """What the worker's jail covers with a stand-in for the forbidden ``prefix``.
+
+    The whole package that holds it (``sklearn.cluster``; all of ``sklearn.metrics`` for
+    ``sklearn.metrics.pairwise.euclidean_distances``; ``reference``): its compiled helpers
+    (``_vq.so``) and cached bytecode lie beside it and would load under another name.
+    In a package of :data:`_SHARED_PACKAGES`, the module's own file. None: nothing of it
+    is installed, or it is a compiled module of a shared package (the delegation watcher
+    still sees it called).
+    """
+    parts = prefix.split(".")
+    for end in range(len(parts), 0, -1):
+        name = ".".join(parts[:end])
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is None or spec.origin in (None, "built-in", "frozen"):
+            continue
+        origin = Path(spec.origin)
+        if origin.name == "__init__.py":
+            return name, origin.parent, ()
+        package = name.rpartition(".")[0]
+        if package and package not in _SHARED_PACKAGES:
+            return package, origin.parent, ()
+        if origin.suffix == ".py":   # a top-level module, or one in a shared package
+            return name, origin, _public_names(origin)
+        return None
+    return None
+
+
+def _public_names(path: Path) -> tuple[str, ...]:
+    """A module's ``__all__`` (or its public top-level names), read from its source."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            try:
+                return tuple(ast.literal_eval(node.value))
+            except ValueError:
+                break
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return tuple(n for n in dict.fromkeys(names) if not n.startswith("_"))
 
 
 def _loaded(header: dict) -> tuple[frozenset[str], list[dict]]:

@@ -252,16 +252,96 @@ def package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))).resolve()
 
 
-def stub_source(dotted: str, why: str) -> str:
-    """The source of a module that raises a clear ImportError for ``dotted``."""
-    message = f"{HIDDEN_MARKER} {dotted} ({why})"
-    return f"raise ImportError({message!r})\n"
+_STUB = '''"""{dotted} stands in for the real package while your functions are graded."""
+import importlib.abc as _abc
+import importlib.machinery as _machinery
+import sys as _sys
+import types as _types
+
+_PREFIX, _MESSAGE = {dotted!r}, {message!r}
+__all__ = {names!r}
 
 
-def hidden_stub(directory: Path, dotted: str, why: str) -> Path:
+class ForbiddenHelperError(ImportError):
+    """A helper that does the graded step for you was used."""
+
+
+def _refuse(name):
+    raise ForbiddenHelperError(_MESSAGE.replace({dotted!r}, name, 1))
+
+
+class _Helper:
+    """Anything taken from here: importing it works, using it raises."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        object.__setattr__(self, "_name", name)
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Helper(self._name + "." + attr)
+
+    def __repr__(self):
+        return "<not available while graded: " + self._name + ">"
+
+    def __call__(self, *args, **kwargs):
+        _refuse(self._name)
+
+    def __getitem__(self, key):
+        _refuse(self._name)
+
+    def __iter__(self):
+        _refuse(self._name)
+
+    def __mro_entries__(self, bases):
+        _refuse(self._name)
+
+
+class _Module(_types.ModuleType):
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Helper(self.__name__ + "." + attr)
+
+
+class _Finder(_abc.MetaPathFinder, _abc.Loader):
+    """Every module below the hidden one is a stand-in too."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith(_PREFIX + "."):
+            return _machinery.ModuleSpec(name, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return _Module(spec.name)
+
+    def exec_module(self, module):
+        module.__path__ = []
+
+
+_sys.meta_path.insert(0, _Finder())
+_sys.modules[__name__].__class__ = _Module
+__path__ = []
+'''
+
+
+def stub_source(dotted: str, why: str, names: tuple[str, ...] = ()) -> str:
+    """The source of a stand-in for the module ``dotted``: importing it (and anything
+    below it) works, so a submission that imports a forbidden helper at the top still
+    loads; using anything from it raises an ``ImportError`` (``ForbiddenHelperError``)
+    whose message starts with :data:`HIDDEN_MARKER` and names what was used, so only the
+    function that uses it fails, and the runner counts it as delegated. ``names`` are
+    the real module's public names, for ``from dotted import *``."""
+    return _STUB.format(dotted=dotted, message=f"{HIDDEN_MARKER} {dotted} ({why})",
+                        names=list(names))
+
+
+def hidden_stub(directory: Path, dotted: str, why: str, names: tuple[str, ...] = ()) -> Path:
     """Write :func:`stub_source` for ``dotted`` into ``directory``; returns its path."""
     stub = directory / f"hidden-{dotted}.py"
-    stub.write_text(stub_source(dotted, why), encoding="utf-8")
+    stub.write_text(stub_source(dotted, why, names), encoding="utf-8")
     stub.chmod(0o644)
     return stub
 

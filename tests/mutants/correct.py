@@ -7,7 +7,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import cdist
 
 
 # ------------------------------------------------------------------------- the notes' pandas idioms
@@ -100,15 +99,6 @@ def assign_sqrt_loops(X, means):
                      for row in X.to_numpy()])
 
 
-# --------------------------------------------------------------------------- scipy cdist
-def assign_cdist(X, means):
-    return cdist(X.to_numpy(), means).argmin(axis=1)
-
-
-def assign_cdist_sq(X, means):
-    return cdist(X, means, "sqeuclidean").argmin(axis=1)
-
-
 # --------------------------------------------------------------------------- the idxmin Series
 def assign_idxmin_series(X, means):
     table = pd.DataFrame({j: ((X - m) ** 2).sum(axis=1) for j, m in enumerate(means)})
@@ -148,8 +138,6 @@ STYLES = {
     "plain python loops": submission(assign_loops, update_loops, converged_loops),
     "true distances with sqrt": submission(assign_sqrt, update_numpy, converged_numpy),
     "math.dist loops": submission(assign_sqrt_loops, update_loops, converged_loops),
-    "scipy cdist": submission(assign_cdist, update_numpy, converged_numpy),
-    "scipy cdist sqeuclidean": submission(assign_cdist_sq, update_numpy, converged_numpy),
     "idxmin series": submission(assign_idxmin_series, update_pandas, converged_numpy),
     "chatty (prints and warns)": submission(assign_chatty, update_chatty, converged_chatty),
 }

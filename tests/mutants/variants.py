@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.spatial import KDTree
+from scipy.spatial.distance import cdist
 
 from mutants.correct import submission
 
@@ -100,7 +102,19 @@ def converged_last_only(old, new):
     return old[-1] == new[-1] and old[0] == new[0] and False or bool(old[0] == new[0])
 
 
+def assign_cdist(X, means):
+    """scipy's distance table: the assignment step handed to a library."""
+    return cdist(X.to_numpy(), means, "sqeuclidean").argmin(axis=1)
+
+
+def assign_kdtree(X, means):
+    """scipy's nearest-neighbour tree: the nearest mean found by a library."""
+    return KDTree(means).query(X.to_numpy())[1]
+
+
 VARIANTS = {
+    "scipy's cdist distance table": (submission(assign=assign_cdist), "assign.delegates"),
+    "scipy's KDTree nearest mean": (submission(assign=assign_kdtree), "assign.delegates"),
     "argmax via idxmax": (submission(assign=assign_idxmax), "assign.argmax"),
     "one-based Series": (submission(assign=assign_series_plus_one), "assign.one_based"),
     "ties to the last via <=": (submission(assign=assign_loop_ties_last), "assign.ties_last"),
