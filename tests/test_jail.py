@@ -33,8 +33,9 @@ import reference
 from kmeans_kit.checks.engine import run_checks
 from kmeans_kit.grading import check_submission
 from kmeans_kit.protocol import Frame
+from kmeans_kit.runner import cgroup
 from kmeans_kit.runner.isolated import SubmissionRunner
-from kmeans_kit.runner.jail import isolation
+from kmeans_kit.runner.jail import Jail, JailLimits, isolation
 from kmeans_kit.settings import GradingSettings, Limits
 from kmeans_kit.submission import Submission
 
@@ -523,3 +524,109 @@ def test_files_in_the_jails_ram_disks_count_against_the_memory_limit():
     assert int(stored.returned.array) <= settings.limits.memory_mb, (
         f"the submission kept {int(stored.returned.array)} MB in the jail's tmpfs with a "
         f"memory limit of {settings.limits.memory_mb} MB")
+
+
+# ----------------------------------------------------------------------- 10. the jail as a whole
+#: Four children, each holding 110 MB (under a 256 MB RLIMIT_AS of its own) and writing
+#: 12 MB into /dev/shm; each reports on stdout once its memory is really in use.
+_HOARDERS = """
+import os, sys, time
+children = []
+for n in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(110 * 2**20)
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        with open(f"/dev/shm/hoard{n}", "wb") as f:
+            f.write(b"x" * (12 * 2**20))
+        print("held", flush=True)
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+_SPINNERS = """
+import os, time
+for n in range(8):
+    if os.fork() == 0:
+        while True:
+            pass
+time.sleep(60)
+"""
+_TIMED = """
+import time
+start = time.process_time()
+wall = time.monotonic()
+while time.process_time() - start < 1.5:
+    pass
+print(time.monotonic() - wall)
+"""
+
+
+def _jailed_run(tmp_path, code: str, limits: JailLimits, grouped: bool, name: str,
+                **popen) -> subprocess.CompletedProcess | subprocess.Popen:
+    scratch = tmp_path / name
+    scratch.mkdir()
+    jail = Jail(scratch, limits, grouped=grouped)
+    jail.prepare()
+    argv = jail.command([sys.executable, "-c", code])
+    if popen:
+        process = subprocess.Popen(argv, **popen)
+        process.jail = jail   # closed by the caller once the process is gone
+        return process
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    finally:
+        jail.close()
+
+
+def test_the_jail_is_bounded_as_a_whole_not_per_process(tmp_path):
+    """Forked children each within their own RLIMIT_AS, plus their RAM disk, held more than
+    the jail's memory: its cgroup counts them together (the tmpfs pages too)."""
+    assert cgroup.support().available, cgroup.support().reason
+    limits = JailLimits(cpu_seconds=30, memory_mb=256, processes=32, disk_mb=64)
+    assert limits.group_memory_mb == 448
+    bounded = _jailed_run(tmp_path, _HOARDERS, limits, True, "grouped")
+    # 4 x (110 + 12) MB = 488 MB wanted, 448 MB allowed for the jail with its disks.
+    assert bounded.stdout.count("held") < 4, bounded
+    free = _jailed_run(tmp_path, _HOARDERS, limits, False, "ungrouped")
+    assert free.stdout.count("held") == 4, free   # the control: rlimits alone allow it
+
+
+@pytest.fixture
+def no_autogroup():
+    """Linux's scheduler autogroups (one per session: each jail is a session of its own)
+    share the CPU out per jail on some machines, not on others (the sysctl is off on many
+    servers): switched off for the test, so that only the jails' cgroups are left."""
+    knob = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    before = knob.read_text() if knob.exists() else None
+    if before is not None:
+        knob.write_text("0")
+    yield
+    if before is not None:
+        knob.write_text(before)
+
+
+def test_one_jail_cannot_starve_another_of_cpu(tmp_path, no_autogroup):
+    """Eight busy processes in one jail; a classmate's CPU-bound work in another takes
+    about as long as alone, where without the groups it gets two ninths of the machine."""
+    assert cgroup.support().available, cgroup.support().reason
+    limits = JailLimits(cpu_seconds=120, memory_mb=512, processes=32)
+
+    def slowdown(grouped: bool) -> float:
+        hog = _jailed_run(tmp_path, _SPINNERS, limits, grouped, f"hog-{grouped}",
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)
+            timed = _jailed_run(tmp_path, _TIMED, limits, grouped, f"timed-{grouped}")
+        finally:
+            hog.kill()
+            hog.wait()
+            hog.jail.close()
+        return float(timed.stdout.strip()) / 1.5
+
+    grouped, free = slowdown(True), slowdown(False)
+    print(f"slowdown with a cgroup per jail {grouped:.2f}, without {free:.2f}")
+    assert grouped < 2.5 and free > 2 * grouped, (grouped, free)

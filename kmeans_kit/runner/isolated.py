@@ -124,6 +124,7 @@ class SubmissionRunner:
         self.load_errors: list[dict] = []   # cells that raised while loading: cell, type, message
         self.starts = 0                     # worker processes started (restarts + 1)
         self._process: subprocess.Popen | None = None
+        self._jailed: Jail | None = None
         self._functions: frozenset[str] = frozenset()
         self._broken: CallResult | None = None
         self._budget = FailureBudget(self._call_once, max_failures)
@@ -205,7 +206,8 @@ class SubmissionRunner:
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         argv = [sys.executable, "-m", WORKER_MODULE, str(request_r), str(response_w)]
         if self.isolation.jailed:   # its scratch is a RAM disk of the jail's own
-            argv, env, cwd = self._jail().command(argv, env), None, self._tmp
+            self._jailed = self._jail()
+            argv, env, cwd = self._jailed.command(argv, env), None, self._tmp
         else:
             cwd = os.path.join(self._tmp, "scratch")
             shutil.rmtree(cwd, ignore_errors=True)   # a restart starts clean
@@ -427,11 +429,14 @@ class SubmissionRunner:
             except (ProcessLookupError, PermissionError):
                 pass
             process.wait()
-            return None
-        try:   # the worker is gone; whatever it started goes too
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        else:
+            try:   # the worker is gone; whatever it started goes too
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        jail, self._jailed = self._jailed, None
+        if jail is not None:   # its uid back, its cgroup gone
+            jail.close()
         return code
 
 

@@ -18,7 +18,13 @@ the kernel nbgrader starts for the notebook -- is started through
     kernel then kills everything left in the namespace, daemons included.
 ``setpriv`` (util-linux), only when the judge runs as root
     a fresh unprivileged uid and gid, no groups, an empty capability bounding
-    set and ``no_new_privs``, right before the student's command.
+    set and ``no_new_privs``, right before the student's command. The uid is
+    leased (a lock held while the jail lives), so two graders running side by
+    side never share one: ``RLIMIT_NPROC`` counts per uid.
+``cgexec`` (libcgroup), where cgroups can be made
+    a control group per jail (:mod:`~kmeans_kit.runner.cgroup`): memory (its RAM
+    disks included), processes and CPU bounded for the jail as a whole, where the
+    rlimits bound each process alone.
 
 bubblewrap rather than ``unshare``: one process sets up every namespace and
 mount from a declarative command line, maps the uid and drops capabilities
@@ -26,23 +32,27 @@ itself, and is the sandbox Flatpak relies on; ``unshare`` would need a
 hand-written mount script run with capabilities inside the namespace.
 
 Where the jail cannot be built (no bubblewrap, user namespaces switched off,
-not Linux), :func:`isolation` says why, and callers degrade openly.
+not Linux), :func:`isolation` says why, and callers degrade openly; the same for a
+cgroup per jail. A jail is closed (:meth:`Jail.close`) when its process is gone: that
+returns its uid and removes its cgroup.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import importlib.util
-import itertools
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..settings import Limits
+from . import cgroup
 
 #: Where the scratch directory appears inside the jail (also ``$HOME`` and the cwd).
 HOME = "/home/student"
@@ -50,7 +60,8 @@ HOME = "/home/student"
 HIDDEN_MARKER = "Not available while your functions are graded:"
 #: Unprivileged uids handed to jails when the judge runs as root (one per jail).
 _UID_BASE, _UID_COUNT = 61000, 4000
-_uids = itertools.count()
+#: Where the uid leases are held (a lock file per uid, locked while its jail lives).
+_UID_LEASES = Path(tempfile.gettempdir()) / "kmeans-kit-uids"
 #: The kit's packages, shown read-only in every jail wherever they are installed.
 KIT_PACKAGES = ("kmeans_kit", "reference")
 # Variables the jail keeps from the judge's environment; everything else is dropped.
@@ -64,11 +75,13 @@ class Isolation:
 
     jailed: bool
     reason: str = ""   # why there is no jail
+    cgroup: str = ""   # the cgroup part of the line
 
     def describe(self) -> str:
         if self.jailed:
             return ("jail (bubblewrap: own uid, no capabilities, read-only system, private "
-                    "scratch, own pid and network namespaces, resource limits)")
+                    "scratch, own pid and network namespaces, resource limits; "
+                    f"{self.cgroup or cgroup.describe()})")
         return f"plain subprocess, NOT jailed ({self.reason})"
 
 
@@ -86,6 +99,15 @@ class JailLimits:
     file_mb: int | None = _DEFAULT.file_mb
     open_files: int | None = _DEFAULT.open_files
     disk_mb: int = 256                # each RAM disk: /tmp, /dev/shm, and a scratch of None
+
+    @property
+    def group_memory_mb(self) -> int | None:
+        """The jail's memory as a whole: its processes and the three RAM disks they can
+        fill (/tmp, /dev/shm and the scratch: a RAM disk of the jail's, or the kernel's
+        tmpfs, whose pages are charged to the jail that writes them)."""
+        if self.memory_mb is None:
+            return None
+        return self.memory_mb + 3 * self.disk_mb
 
 
 @dataclass
@@ -109,6 +131,9 @@ class Jail:
         :func:`hidden_stub`).
     shared : tuple of Path
         Directories shown read-write at the same path (the kernel's ipc sockets).
+    grouped : bool
+        Give the jail a cgroup of its own where one can be made (False: only for
+        measuring what the group adds).
     """
 
     scratch: Path | None
@@ -117,10 +142,31 @@ class Jail:
     hide: tuple[tuple[Path, Path], ...] = ()   # (path to cover, stub file)
     shared: tuple[Path, ...] = ()
     uid: int | None = None
+    grouped: bool = True
+    _lease: int | None = field(default=None, repr=False)
+    _group: cgroup.JailGroup | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.uid is None and os.geteuid() == 0:
-            self.uid = _UID_BASE + (os.getpid() * 7 + next(_uids)) % _UID_COUNT
+            self.uid, self._lease = _lease_uid()
+        if self.grouped and cgroup.support().available:
+            self._group = cgroup.JailGroup(cgroup.support(), self.limits.group_memory_mb,
+                                           self.limits.processes)
+
+    def close(self) -> None:
+        """Give back the jail's uid and remove its cgroup (once its processes are gone)."""
+        group, self._group = self._group, None
+        if group is not None:
+            group.close()
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            os.close(lease)   # closing the file releases its lock
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - a forgotten jail must not stop the judge
+            pass
 
     def prepare(self) -> None:
         """Make the scratch (and shared) directories the jailed uid's own.
@@ -139,7 +185,8 @@ class Jail:
     def command(self, argv: list[str], env: dict[str, str] | None = None) -> list[str]:
         """``argv`` wrapped so that it runs inside this jail."""
         limits = self.limits
-        wrapped = ["prlimit", "--core=0"]
+        wrapped = (self._group.command() if self._group is not None else []) + \
+            ["prlimit", "--core=0"]
         for flag, value in (("--cpu", limits.cpu_seconds),
                             ("--as", limits.memory_mb and limits.memory_mb * 2**20),
                             # RLIMIT_NPROC counts every process of the uid: only a
@@ -196,6 +243,22 @@ class Jail:
             wrapped += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                         "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return wrapped + list(argv)
+
+
+def _lease_uid() -> tuple[int, int]:
+    """A uid no other jail on this machine holds, and the lock file descriptor that holds it."""
+    _UID_LEASES.mkdir(mode=0o700, exist_ok=True)
+    start = int.from_bytes(os.urandom(2), "big")
+    for step in range(_UID_COUNT):
+        uid = _UID_BASE + (start + step) % _UID_COUNT
+        fd = os.open(_UID_LEASES / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise RuntimeError(f"all {_UID_COUNT} jail uids are in use")
 
 
 def _system_mounts(ram_disk: int) -> list[str]:
@@ -367,9 +430,11 @@ def isolation() -> Isolation:
                                   capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return Isolation(False, f"bubblewrap could not start: {exc}")
+        finally:
+            jail.close()
     if done.returncode != 0 or done.stdout.strip() != "ok":
         error = (done.stderr.strip().splitlines() or ["no message"])[-1]
         return Isolation(False, f"bubblewrap could not build the jail ({error}); user "
                                 "namespaces may be switched off, e.g. Ubuntu 24.04's AppArmor "
                                 "default: sysctl kernel.apparmor_restrict_unprivileged_userns=0")
-    return Isolation(True)
+    return Isolation(True, cgroup=cgroup.describe())

@@ -59,6 +59,7 @@ class JailedKernelManager(GuardedKernelManager):
 
     _private: Path | None = None
     _origin: Path | None = None
+    _jail: Jail | None = None
 
     @property
     def kernel_spec(self):
@@ -81,9 +82,9 @@ class JailedKernelManager(GuardedKernelManager):
                             max_bytes=int(self.copy_back_mb * 2**20))
         self.transport, self.ip = "ipc", str(ipc / "kernel")
         self.connection_file = str(ipc / "kernel.json")
-        jail = Jail(scratch, JailLimits(cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb,
-                                        processes=self.processes),
-                    shared=(ipc,))
+        self._jail = jail = Jail(scratch, JailLimits(
+            cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb, processes=self.processes,
+            disk_mb=self.scratch_mb), shared=(ipc,))
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         jail.prepare()   # after the connection file is written: the kernel must read it
         env = kw.get("env") or {}
@@ -104,6 +105,9 @@ class JailedKernelManager(GuardedKernelManager):
         if self._private is None:
             return
         private, self._private = self._private, None
+        jail, self._jail = self._jail, None
+        if jail is not None:   # the kernel is gone: its uid back, its cgroup gone
+            jail.close()
         try:
             if self._origin is not None:
                 _copy_regular_files(private / "work", self._origin, skip=_NOT_COPIED_BACK,
