@@ -56,6 +56,11 @@ CELL_TIMEOUT = 15
 #: Where the jail cannot be built, grading refuses to start -- unless this is True,
 #: and then student code runs with the grader's rights, in a plain subprocess.
 ALLOW_UNJAILED_GRADING = False
+#: Where only the uid-only jail can be built (root cannot make namespaces, as in
+#: Gradescope's containers): student code runs as a fresh uid with the resource limits and
+#: cgroups, but sees the machine's world-readable files, and forbidden helpers are only
+#: watched. Grading refuses it unless this is True.
+ALLOW_UID_ONLY_GRADING = False
 
 
 def course_config_line() -> str:
@@ -108,6 +113,9 @@ def configure(c, root: str | os.PathLike) -> None:
     c.SurvivingExecute.allow_unjailed = ALLOW_UNJAILED_GRADING
     c.StartKitChecks.allow_unjailed = ALLOW_UNJAILED_GRADING
     c.KitGrader.allow_unjailed = ALLOW_UNJAILED_GRADING
+    c.SurvivingExecute.allow_uid_only = ALLOW_UID_ONLY_GRADING
+    c.StartKitChecks.allow_uid_only = ALLOW_UID_ONLY_GRADING
+    c.KitGrader.allow_uid_only = ALLOW_UID_ONLY_GRADING
     # nbgrader's steps that prepare a submission, after the kit's repair of the student's
     # copy of nbgrader's metadata (a too-new schema_version or a copied cell stopped the
     # whole class's run; see RepairSubmission).

@@ -11,10 +11,16 @@ import os
 # it is set before scipy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import matplotlib  # noqa: E402
 import pytest  # noqa: E402
+from helpers import ROOT  # noqa: E402
 
 from kmeans_kit.checks.profiles import load_profile  # noqa: E402
+from kmeans_kit.runner import jail  # noqa: E402
+from kmeans_kit.runner.jail import isolation  # noqa: E402
 
 matplotlib.use("Agg")
 load_profile()
@@ -47,3 +53,26 @@ def demo_course_if_selected(request):
     if any(item.path.name in COURSE_TESTS for item in request.session.items):
         return request.getfixturevalue("demo_course")
     return None
+
+
+@pytest.fixture
+def uid_only():
+    """The uid-only level, asked for through $KMEANS_KIT_ISOLATION, with the interpreter
+    reachable by an unprivileged uid: a container's Python is; this machine's may lie under
+    a private /root, which gets o+x (no listing) for the test only."""
+    opened = []
+    for root in {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), ROOT}:
+        for folder in [root, *root.parents]:
+            mode = folder.stat().st_mode
+            if not mode & 0o001:
+                folder.chmod(mode | 0o001)
+                opened.append((folder, mode))
+    os.environ[jail.LEVEL_ENV] = jail.UID_ONLY
+    isolation.cache_clear()
+    try:
+        yield isolation()
+    finally:
+        del os.environ[jail.LEVEL_ENV]
+        isolation.cache_clear()
+        for folder, mode in opened:
+            folder.chmod(mode)

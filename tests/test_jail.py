@@ -34,6 +34,7 @@ from kmeans_kit.checks.engine import run_checks
 from kmeans_kit.grading import check_submission
 from kmeans_kit.protocol import Frame
 from kmeans_kit.runner import cgroup
+from kmeans_kit.runner import jail as jail_module
 from kmeans_kit.runner.isolated import SubmissionRunner
 from kmeans_kit.runner.jail import Jail, JailLimits, isolation
 from kmeans_kit.settings import GradingSettings, Limits
@@ -630,3 +631,76 @@ def test_one_jail_cannot_starve_another_of_cpu(tmp_path, no_autogroup):
     grouped, free = slowdown(True), slowdown(False)
     print(f"slowdown with a cgroup per jail {grouped:.2f}, without {free:.2f}")
     assert grouped < 2.5 and free > 2 * grouped, (grouped, free)
+
+
+# ------------------------------------------------------------------------ 11. the uid-only level
+_REACH = """
+import os
+
+
+def reach(paths, judge):
+    found = []
+    for path in paths:
+        try:
+            with open(path, "a") as f:
+                f.write("owned")
+            found.append("wrote " + path)
+        except OSError:
+            pass
+    try:
+        os.kill(judge, 9)
+        found.append("killed the judge")
+    except OSError:
+        pass
+    return found
+"""
+
+
+def test_the_uid_only_level_is_named_and_runs_code_as_a_nobody(uid_only):
+    assert uid_only.level == jail_module.UID_ONLY, uid_only
+    assert "uid-only jail" in uid_only.describe() and "NO namespaces" in uid_only.describe()
+    with SubmissionRunner(hostile("identity.py"), FAST, jail=True) as runner:
+        jailed = status_fields(strings(runner("who")))
+    assert 61000 <= int(jailed["uid"]) < 65000 and jailed["uid"] == jailed["euid"], jailed
+    for capabilities in ("CapEff", "CapPrm", "CapBnd", "CapAmb"):
+        assert int(jailed[capabilities], 16) == 0, jailed
+    assert jailed["NoNewPrivs"] == "1"
+
+
+def test_at_the_uid_only_level_the_course_and_the_judge_are_out_of_reach(uid_only, course):
+    targets = [str(course / "gradebook.db"), str(course / "source" / "kmeans" / "kmeans.ipynb"),
+               str(KIT / "grader_config.py")]
+    stand_in = subprocess.Popen(["sleep", "60"])   # a process of the judge's, to signal
+    try:
+        with SubmissionRunner(Submission.from_source(_REACH), FAST, jail=True) as runner:
+            assert strings(runner("reach", targets, os.getpid())) == []
+            assert strings(runner("reach", [], stand_in.pid)) == []
+        assert stand_in.poll() is None
+        # The control: the judge's own uid reaches the course and the process.
+        with SubmissionRunner(Submission.from_source(_REACH), FAST, jail=False) as runner:
+            assert strings(runner("reach", targets[:1], stand_in.pid)) == [
+                f"wrote {targets[0]}", "killed the judge"]
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+
+
+def test_at_the_uid_only_level_grading_works_and_nothing_outlives_it(uid_only, tmp_path):
+    outcomes = check_submission(SUBMISSIONS / "correct.py", settings=FAST)
+    assert outcomes and all(o.passed for o in outcomes), [o.check_id for o in outcomes
+                                                           if not o.passed]
+    token = f"kmeans-uid-daemon-{uuid.uuid4().hex}"
+    marker = tmp_path / "marker"
+    with SubmissionRunner(hostile("daemon.py", TOKEN=token, MARKER=str(marker)), FAST,
+                          jail=True) as runner:
+        assert runner("converged", np.array([0]), np.array([0])).failure is None
+        assert wait_for(lambda: processes_with(token), 5), "no daemon"
+    assert wait_for(lambda: not processes_with(token), 5), "the daemon outlived the grading"
+
+
+def test_nbgrader_grading_accepts_the_uid_only_level_only_when_the_course_allows_it(uid_only):
+    from kmeans_kit.adapters.nbgrader import JailUnavailable, require_jail
+
+    with pytest.raises(JailUnavailable, match="ALLOW_UID_ONLY_GRADING"):
+        require_jail(allow_unjailed=False, allow_uid_only=False)
+    assert require_jail(allow_unjailed=False, allow_uid_only=True) is True

@@ -72,6 +72,14 @@ def test_output_bytes_counts_every_kind_of_output():
     assert output_bytes(_msg("status", {"execution_state": "idle"})) == 0
 
 
+@pytest.fixture
+def deep(tmp_path):
+    """A directory whose trees are removed with ``rm`` after the test: pytest's own
+    clean-up of old temporary directories recurses, and would fail on them."""
+    yield tmp_path
+    _remove(tmp_path)
+
+
 def _tree(root: Path, depth: int, files: int) -> None:
     (root / "many").mkdir(parents=True)
     for i in range(files):
@@ -88,8 +96,8 @@ def _tree(root: Path, depth: int, files: int) -> None:
     (root / "picture.png").write_bytes(b"\x89PNG" + b"\0" * 100)
 
 
-def test_copy_back_is_bounded_in_files_and_depth_and_never_recurses(tmp_path):
-    scratch, notebook_dir = tmp_path / "scratch", tmp_path / "notebook"
+def test_copy_back_is_bounded_in_files_and_depth_and_never_recurses(deep):
+    scratch, notebook_dir = deep / "scratch", deep / "notebook"
     _tree(scratch, depth=1500, files=3000)
     notebook_dir.mkdir()
     _copy_regular_files(scratch, notebook_dir, skip=(".py",), max_files=100,
@@ -112,8 +120,8 @@ def test_copy_back_keeps_the_pictures_a_notebook_makes(tmp_path):
     assert sorted(p.name for p in notebook_dir.iterdir()) == ["kmeans.gif"]
 
 
-def test_cleanup_removes_a_tree_deeper_than_the_recursion_limit(tmp_path):
-    private = tmp_path / "kk-private"
+def test_cleanup_removes_a_tree_deeper_than_the_recursion_limit(deep):
+    private = deep / "kk-private"
     _tree(private / "work", depth=1500, files=10)
     _remove(private)
     assert not private.exists()

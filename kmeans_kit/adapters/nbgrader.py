@@ -44,7 +44,7 @@ from traitlets import Bool, Float, Unicode
 from .. import cells, sanitize
 from ..messages import failure_text, outcome_line
 from ..protocol import Outcome, grade_id
-from ..runner.jail import isolation
+from ..runner.jail import JAIL, UID_ONLY, isolation
 from ..runner.kernel_channel import (
     MAX_MESSAGE_BYTES,
     GuardedKernelManager,
@@ -69,17 +69,28 @@ class JailUnavailable(RuntimeError):
     """Grading was asked to run student code unjailed, and the instructor has not allowed it."""
 
 
-def require_jail(allow_unjailed: bool) -> bool:
+def require_jail(allow_unjailed: bool, allow_uid_only: bool = False) -> bool:
     """Whether to jail student code: True, or False only when the instructor allowed it.
 
-    Raises :class:`JailUnavailable` (saying why and how to fix it) when the jail cannot
-    be built and unjailed grading is not allowed.
+    The full jail is always accepted; the uid-only level (no namespaces) only when
+    ``allow_uid_only``. Raises :class:`JailUnavailable` (saying why and how to fix it)
+    otherwise, unless unjailed grading is allowed, when student code runs unjailed.
     """
     state = isolation()
-    if not state.jailed and not allow_unjailed:
-        raise JailUnavailable(f"The jail for student code cannot be built here: {state.reason}. "
-                              f"{_ENABLE_JAIL}")
-    return state.jailed
+    if state.level == JAIL or (state.level == UID_ONLY and allow_uid_only):
+        return True
+    if allow_unjailed:
+        return False
+    if state.level == UID_ONLY:
+        raise JailUnavailable(
+            f"Only the uid-only jail can be built here ({state.reason}): student code would "
+            "run as a fresh uid with resource limits but without namespaces, so it could read "
+            "every file on this machine that anyone may read, and forbidden helpers would "
+            "only be watched. To grade with it -- in a container that holds nothing else, "
+            "such as Gradescope's -- set ALLOW_UID_ONLY_GRADING = True in grader_config.py. "
+            f"{_ENABLE_JAIL}")
+    raise JailUnavailable(f"The jail for student code cannot be built here: {state.reason}. "
+                          f"{_ENABLE_JAIL}")
 
 
 class _KitChecks(NbGraderPreprocessor):
@@ -92,6 +103,9 @@ class _KitChecks(NbGraderPreprocessor):
     allow_unjailed = Bool(
         False, help="Grade with student code in a plain subprocess when the jail cannot be built.",
     ).tag(config=True)
+    allow_uid_only = Bool(
+        False, help="Accept the uid-only jail (no namespaces) when the full one cannot be built.",
+    ).tag(config=True)
 
     def _start(self, nb: NotebookNode) -> Future:
         """Run the isolated checks for ``nb``'s graded cells in a background thread."""
@@ -101,7 +115,7 @@ class _KitChecks(NbGraderPreprocessor):
         from ..submission import Submission
 
         groups = tuple(dict.fromkeys(check_id.split(".", 1)[0] for check_id in _wanted(nb)))
-        jailed = require_jail(self.allow_unjailed)
+        jailed = require_jail(self.allow_unjailed, self.allow_uid_only)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kit-checks")
         if groups:
             # The submission is read now; Execute changes outputs only, never sources.
@@ -189,6 +203,8 @@ class SurvivingExecute(Execute):
                                       "killed.").tag(config=True)
     allow_unjailed = Bool(False, help="Run the kernel unjailed when the jail cannot be built.").tag(
         config=True)
+    allow_uid_only = Bool(False, help="Accept the uid-only jail (no namespaces) for the kernel "
+                                      "when the full one cannot be built.").tag(config=True)
     cell_output_mb = Float(4.0, help="Megabytes (of characters) of output one cell keeps; the "
                                      "rest is dropped as it arrives.").tag(config=True)
     notebook_output_mb = Float(32.0, help="Megabytes (of characters) of output the whole "
@@ -202,7 +218,7 @@ class SurvivingExecute(Execute):
         super().__init__(*args, **kwargs)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
-        if not require_jail(self.allow_unjailed):
+        if not require_jail(self.allow_unjailed, self.allow_uid_only):
             self.kernel_manager_class = GuardedKernelManager
         self._died_in = self._skip_why = None
         self._notebook_output = 0

@@ -50,6 +50,8 @@ from . import wire
 from .calling import FailureBudget
 from .jail import (
     HIDDEN_MARKER,
+    JAIL,
+    UID_ONLY,
     Isolation,
     Jail,
     JailLimits,
@@ -166,7 +168,7 @@ class SubmissionRunner:
         """Stop the worker and remove its temporary directory."""
         self._stop()
         if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            _remove_tree(self._tmp)
             self._tmp = None
 
     def __del__(self):  # a forgotten runner must not leave a process behind
@@ -205,12 +207,20 @@ class SubmissionRunner:
         env = dict(MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         argv = [sys.executable, "-m", WORKER_MODULE, str(request_r), str(response_w)]
-        if self.isolation.jailed:   # its scratch is a RAM disk of the jail's own
+        if self.isolation.level == JAIL:   # its scratch is a RAM disk of the jail's own
             self._jailed = self._jail()
             argv, env, cwd = self._jailed.command(argv, env), None, self._tmp
+        elif self.isolation.level == UID_ONLY:   # a scratch directory its uid owns
+            cwd = os.path.join(self._tmp, "scratch")
+            _remove_tree(cwd)   # a restart starts clean
+            os.mkdir(cwd)
+            os.chmod(self._tmp, 0o711)   # its uid may pass through to the scratch
+            self._jailed = self._jail(Path(cwd))
+            self._jailed.prepare()
+            argv, env = self._jailed.command(argv, env), None
         else:
             cwd = os.path.join(self._tmp, "scratch")
-            shutil.rmtree(cwd, ignore_errors=True)   # a restart starts clean
+            _remove_tree(cwd)   # a restart starts clean
             os.mkdir(cwd)
             env = dict(os.environ, **env)
         try:
@@ -225,17 +235,19 @@ class SubmissionRunner:
         self._request, self._response, self._capture = request_w, response_r, capture
         self._load()
 
-    def _jail(self) -> Jail:
+    def _jail(self, scratch: Path | None = None) -> Jail:
+        """The worker's jail: the full one, or (given a ``scratch``) the uid-only level,
+        where nothing can be hidden and forbidden helpers are only watched."""
         limits = self._limits
-        view, hide = worker_view(self.settings.forbidden)
+        view, hide = worker_view(self.settings.forbidden) if scratch is None else (None, ())
         # Its three RAM disks (home, /tmp, /dev/shm) are memory the address-space limit
         # does not see: together they get three quarters of that limit at most.
-        return Jail(None, JailLimits(cpu_seconds=limits.cpu_seconds, memory_mb=limits.memory_mb,
+        return Jail(scratch, JailLimits(cpu_seconds=limits.cpu_seconds, memory_mb=limits.memory_mb,
                                      processes=limits.processes,
                                      file_mb=limits.file_mb,
                                      open_files=limits.open_files,
                                      disk_mb=max(1, limits.memory_mb // 4)),
-                    kit_view=view, hide=hide)
+                    kit_view=view, hide=hide, namespaces=scratch is None)
 
     def _load(self) -> None:
         limits = self._limits
@@ -438,6 +450,13 @@ class SubmissionRunner:
         if jail is not None:   # its uid back, its cgroup gone
             jail.close()
         return code
+
+
+def _remove_tree(path: str) -> None:
+    """Remove a scratch tree of any depth (``shutil.rmtree`` recurses; coreutils' ``rm``
+    does not)."""
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", path], capture_output=True,
+                   check=False)
 
 
 # --------------------------------------------------------------------------- the jail's view

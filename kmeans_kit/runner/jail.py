@@ -69,19 +69,43 @@ _PASS_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "K
              "NBGRADER_EXECUTION")
 
 
+#: The isolation levels, strongest first (see :class:`Isolation`).
+JAIL, UID_ONLY, NONE = "jail", "uid-only", "none"
+#: Set to ``uid-only`` to use that level even where the full jail could be built (a
+#: container whose policy asks for it, or to try the level out).
+LEVEL_ENV = "KMEANS_KIT_ISOLATION"
+
+
 @dataclass(frozen=True)
 class Isolation:
-    """Which isolation a run of student code had, as every adapter reports it."""
+    """Which isolation a run of student code had, as every adapter reports it.
+
+    ``level`` is :data:`JAIL` (namespaces, a fresh uid, rlimits), :data:`UID_ONLY`
+    (``setpriv`` to a fresh uid plus the rlimits, no namespaces: for a container where
+    root cannot make namespaces, such as Gradescope's) or :data:`NONE` (a plain
+    subprocess). ``jailed`` is True for the first two: student code runs wrapped by
+    :meth:`Jail.command`.
+    """
 
     jailed: bool
-    reason: str = ""   # why there is no jail
+    reason: str = ""   # why there is no jail (or only the uid-only level)
     cgroup: str = ""   # the cgroup part of the line
+    level: str = ""
+
+    def __post_init__(self):
+        if not self.level:
+            object.__setattr__(self, "level", JAIL if self.jailed else NONE)
 
     def describe(self) -> str:
-        if self.jailed:
+        groups = self.cgroup or cgroup.describe()
+        if self.level == JAIL:
             return ("jail (bubblewrap: own uid, no capabilities, read-only system, private "
                     "scratch, own pid and network namespaces, resource limits; "
-                    f"{self.cgroup or cgroup.describe()})")
+                    f"{groups})")
+        if self.level == UID_ONLY:
+            return ("uid-only jail (setpriv: own uid, no capabilities, resource limits; "
+                    "NO namespaces, so the machine's files readable by anyone are readable, "
+                    f"and forbidden helpers are only watched; {groups}) -- {self.reason}")
         return f"plain subprocess, NOT jailed ({self.reason})"
 
 
@@ -134,6 +158,9 @@ class Jail:
     grouped : bool
         Give the jail a cgroup of its own where one can be made (False: only for
         measuring what the group adds).
+    namespaces : bool
+        The full jail (True), or the uid-only level: ``setpriv`` to the jail's uid and
+        the limits, in ``scratch`` (which must then be a directory), with no namespaces.
     """
 
     scratch: Path | None
@@ -143,6 +170,7 @@ class Jail:
     shared: tuple[Path, ...] = ()
     uid: int | None = None
     grouped: bool = True
+    namespaces: bool = True
     _lease: int | None = field(default=None, repr=False)
     _group: cgroup.JailGroup | None = field(default=None, repr=False)
 
@@ -154,10 +182,15 @@ class Jail:
                                            self.limits.processes)
 
     def close(self) -> None:
-        """Give back the jail's uid and remove its cgroup (once its processes are gone)."""
+        """Give back the jail's uid and remove its cgroup (once its processes are gone).
+
+        Without namespaces nothing ends the jail's processes with it: its cgroup's are
+        killed, and, without one, every process of its (leased) uid."""
         group, self._group = self._group, None
         if group is not None:
             group.close()
+        elif not self.namespaces and self.uid is not None:
+            _kill_uid(self.uid)
         lease, self._lease = self._lease, None
         if lease is not None:
             os.close(lease)   # closing the file releases its lock
@@ -197,6 +230,8 @@ class Jail:
             if value:
                 wrapped.append(f"{flag}={int(value)}")
         wrapped.append("--")
+        if not self.namespaces:
+            return wrapped + self._uid_only(argv, env)
         if self.uid is None:
             # An unprivileged judge: bubblewrap maps its uid in a user namespace of its own.
             wrapped += ["bwrap", "--unshare-all", "--cap-drop", "ALL"]
@@ -243,6 +278,33 @@ class Jail:
             wrapped += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                         "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
         return wrapped + list(argv)
+
+
+    def _uid_only(self, argv: list[str], env: dict[str, str] | None) -> list[str]:
+        """``setpriv`` to the jail's uid, a clean environment, in the scratch directory."""
+        if self.uid is None or self.scratch is None:
+            raise RuntimeError("the uid-only level needs a root judge and a scratch directory")
+        home = str(self.scratch)
+        environment = {name: os.environ[name] for name in _PASS_ENV if name in os.environ}
+        environment.update(env or {})
+        environment.update(HOME=home, TMPDIR=home, PWD=home,
+                           PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
+        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+                "env", "-i", "-C", home, *(f"{k}={v}" for k, v in environment.items()),
+                *argv]
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` (a leased jail uid: no one else's)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid:
+                os.kill(int(entry.name), 9)
+        except OSError:
+            pass
 
 
 def _lease_uid() -> tuple[int, int]:
@@ -411,30 +473,51 @@ def hidden_stub(directory: Path, dotted: str, why: str, names: tuple[str, ...] =
 
 @functools.lru_cache(maxsize=1)
 def isolation() -> Isolation:
-    """Whether the jail can be built on this machine (tried once, with a real jail)."""
+    """The strongest isolation this machine allows (each level tried once, for real).
+
+    The full jail; else, for a root judge, the uid-only level (see :class:`Isolation`);
+    else none, with the reason. ``$KMEANS_KIT_ISOLATION=uid-only`` asks for the uid-only
+    level even where the full jail could be built.
+    """
     if not sys.platform.startswith("linux"):
         return Isolation(False, f"the jail needs Linux namespaces; this is {sys.platform}")
-    missing = [tool for tool in ("bwrap", "prlimit", "setpriv") if shutil.which(tool) is None]
+    missing = [tool for tool in ("prlimit", "setpriv") if shutil.which(tool) is None]
     if missing:
-        return Isolation(False, f"{', '.join(missing)} not found: install bubblewrap and "
-                                "util-linux (Debian/Ubuntu: apt-get install bubblewrap)")
-    import tempfile
+        return Isolation(False, f"{', '.join(missing)} not found: install util-linux")
+    if os.environ.get(LEVEL_ENV) == UID_ONLY:
+        why = f"the uid-only level was asked for (${LEVEL_ENV})"
+    elif shutil.which("bwrap") is None:
+        why = "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    else:
+        why = _probe(namespaces=True)
+        if why is None:
+            return Isolation(True, cgroup=cgroup.describe())
+        why = (f"bubblewrap could not build the jail ({why}); user namespaces may be "
+               "switched off, e.g. Ubuntu 24.04's AppArmor default: "
+               "sysctl kernel.apparmor_restrict_unprivileged_userns=0")
+    if os.geteuid() != 0:
+        return Isolation(False, why)
+    failed = _probe(namespaces=False)
+    if failed is not None:
+        return Isolation(False, f"{why}; setpriv could not switch uid either ({failed})")
+    return Isolation(True, why, cgroup.describe(), UID_ONLY)
 
+
+def _probe(namespaces: bool) -> str | None:
+    """Run ``print('ok')`` in a jail of that kind; None when it worked, else why not."""
     with tempfile.TemporaryDirectory(prefix="kmeans-kit-probe-") as private:
         scratch = Path(private) / "scratch"
         scratch.mkdir()
-        jail = Jail(scratch, JailLimits(cpu_seconds=10))
+        Path(private).chmod(0o711)
+        jail = Jail(scratch, JailLimits(cpu_seconds=10), namespaces=namespaces)
         jail.prepare()
         try:
             done = subprocess.run(jail.command([sys.executable, "-c", "print('ok')"]),
                                   capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return Isolation(False, f"bubblewrap could not start: {exc}")
+            return f"it could not start: {exc}"
         finally:
             jail.close()
     if done.returncode != 0 or done.stdout.strip() != "ok":
-        error = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        return Isolation(False, f"bubblewrap could not build the jail ({error}); user "
-                                "namespaces may be switched off, e.g. Ubuntu 24.04's AppArmor "
-                                "default: sysctl kernel.apparmor_restrict_unprivileged_userns=0")
-    return Isolation(True, cgroup=cgroup.describe())
+        return (done.stderr.strip().splitlines() or ["no message"])[-1]
+    return None

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from traitlets import Float, Integer
 
-from .jail import Jail, JailLimits
+from .jail import JAIL, Jail, JailLimits, isolation
 from .kernel_channel import GuardedKernelManager
 
 
@@ -82,9 +82,12 @@ class JailedKernelManager(GuardedKernelManager):
                             max_bytes=int(self.copy_back_mb * 2**20))
         self.transport, self.ip = "ipc", str(ipc / "kernel")
         self.connection_file = str(ipc / "kernel.json")
+        namespaces = isolation().level == JAIL
+        if not namespaces:   # the uid-only level: its uid must pass through to ipc/ and work/
+            self._private.chmod(0o711)
         self._jail = jail = Jail(scratch, JailLimits(
             cpu_seconds=self.cpu_seconds, memory_mb=self.memory_mb, processes=self.processes,
-            disk_mb=self.scratch_mb), shared=(ipc,))
+            disk_mb=self.scratch_mb), shared=(ipc,), namespaces=namespaces)
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         jail.prepare()   # after the connection file is written: the kernel must read it
         env = kw.get("env") or {}
