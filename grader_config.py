@@ -7,10 +7,17 @@ default in the kit; write here only what this course does differently.
 
 Loaded by nbgrader as a config file it also fills nbgrader's ``c``. nbgrader
 0.9.6 ignores ``--config``; it reads ``nbgrader_config.py`` from the current
-directory and from the course root, so a course directory holds the one line
-written by :func:`course_config_line`::
+directory and from the course root, so a course directory holds the few lines
+written by :func:`course_config_line`, which load this file -- or stop nbgrader::
 
-    load_subconfig(__import__("grader_config").__file__)
+    try:
+        load_subconfig(__import__("grader_config").__file__)
+    except Exception as exc:
+        raise SystemExit(...) from exc
+
+(traitlets logs an error in a config file and goes on with the defaults: nbgrader would
+then grade with its own steps, the student's kernel unjailed and its word taken for the
+grade.)
 
 (``--NbGrader.config_file=/path/to/grader_config`` -- without ``.py`` -- works
 too.) The course root is the directory nbgrader runs in, or
@@ -64,8 +71,16 @@ ALLOW_UID_ONLY_GRADING = False
 
 
 def course_config_line() -> str:
-    """The ``nbgrader_config.py`` of a course directory: load this file."""
-    return 'load_subconfig(__import__("grader_config").__file__)\n'
+    """The ``nbgrader_config.py`` of a course directory: load this file, or stop."""
+    return ("# The course's grading settings: grader_config.py. If it cannot be loaded, stop:\n"
+            "# nbgrader would grade with its defaults (student code unjailed, the verdict\n"
+            "# taken from the student's own kernel).\n"
+            "try:\n"
+            '    load_subconfig(__import__("grader_config").__file__)\n'
+            "except Exception as exc:\n"
+            '    raise SystemExit(f"grader_config.py could not be loaded ({exc!r}); refusing '
+            'to grade with nbgrader\'s defaults. Fix it, or run nbgrader from the kit\'s '
+            'environment.") from exc\n')
 
 
 def configure(c, root: str | os.PathLike) -> None:

@@ -8,7 +8,7 @@ exports the grades to CSV and to Gradescope's ``results.json`` format and
 prints a per-student, per-function grade table.
 
 Every nbgrader step is the plain ``nbgrader`` command an instructor would
-type, run in the course directory, where a one-line ``nbgrader_config.py``
+type, run in the course directory, where a short ``nbgrader_config.py``
 loads ``grader_config.py`` (see :func:`grader_config.course_config_line`),
 read here through :func:`kmeans_kit.settings.load_config`.
 """
@@ -117,7 +117,7 @@ class Course:
     # ---- setup
     @classmethod
     def create(cls, root: str | os.PathLike, source: str | os.PathLike) -> Course:
-        """A fresh course directory: the ``source`` assignments and the one-line config."""
+        """A fresh course directory: the ``source`` assignments and the course config."""
         course = cls(root)
         course.root.mkdir(parents=True, exist_ok=True)
         target = course.root / "source"

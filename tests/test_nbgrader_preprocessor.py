@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import Future
 
 import nbformat
+import pytest
 from traitlets.config import Config
 
 import grader_config
@@ -83,3 +84,32 @@ def test_the_pipeline_starts_the_checks_before_the_kernel_and_scores_after(tmp_p
              "SaveAutoGrades"]
     assert [name for name in names if name in order] == order
     assert c.CourseDirectory.db_url == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+
+
+@pytest.mark.e2e
+def test_a_course_whose_grader_config_cannot_load_refuses_to_grade(tmp_path):
+    """traitlets logs an error in a config file and goes on with nbgrader's defaults,
+    which would grade with the student's kernel unjailed: the course's config stops it."""
+    import os
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "grader_config.py").write_text("raise RuntimeError('a typo in the settings')\n")
+    course = tmp_path / "course"
+    course.mkdir()
+    (course / "nbgrader_config.py").write_text(grader_config.course_config_line())
+    # nbgrader runs alembic (the gradebook's migrations) from PATH.
+    path = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
+    env = {**os.environ, "PATH": path, "PYTHONPATH": str(broken)}
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "list"],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "grader_config.py could not be loaded" in done.stdout + done.stderr
+    assert "a typo in the settings" in done.stdout + done.stderr
+    # The control: with the kit's own grader_config the same command works.
+    env.pop("PYTHONPATH")
+    done = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "list"],
+                          cwd=course, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
