@@ -9,13 +9,19 @@
   nbgrader's execution step does (``JailedKernelManager`` against
   jupyter_client's ``AsyncKernelManager``).
 
+Each runs three ways: in the jail with a cgroup per jail, in the jail without cgroups
+(``$KMEANS_KIT_CGROUPS=0``), and in a plain subprocess.
+
 Usage: ``python benchmarks/bench_jail.py [--runs 5] [--student solution]``.
-Prints the median of each, side by side, and the ratio jail / plain.
+Prints the median of each, side by side, and the ratios jail / plain and
+jail / jail without cgroups (what the cgroups cost).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import tempfile
 import time
@@ -29,6 +35,7 @@ from nbclient import NotebookClient
 from kmeans_kit.course import DemoStudent
 from kmeans_kit.grading import check_submission, prepare_judge
 from kmeans_kit.protocol import Frame
+from kmeans_kit.runner import cgroup
 from kmeans_kit.runner.isolated import SubmissionRunner
 from kmeans_kit.runner.jailed_kernel import JailedKernelManager
 from kmeans_kit.settings import load_settings
@@ -81,17 +88,42 @@ def main(argv=None) -> dict:
                    lambda: _kernel(nb, AsyncKernelManager)),
     }
     results = {}
-    print(f"{args.student}: median of {args.runs} runs, jail against plain subprocess")
-    print(f"  {'':<12}{'jail s':>9}{'plain s':>9}{'ratio':>8}")
+    print(f"{args.student}: median of {args.runs} runs; jail with a cgroup per jail, jail "
+          "without cgroups, plain subprocess")
+    print(f"  {'':<12}{'jail s':>9}{'no cg s':>9}{'plain s':>9}{'jail/plain':>12}"
+          f"{'jail/no cg':>12}")
     for name, (jailed, plain) in work.items():
-        times = {"jail": [], "plain": []}
-        for _ in range(args.runs):   # interleaved, so machine load hits both alike
+        times = {"jail": [], "no cgroup": [], "plain": []}
+        for _ in range(args.runs):   # interleaved, so machine load hits all alike
             times["plain"].append(plain())
-            times["jail"].append(jailed())
-        j, p = statistics.median(times["jail"]), statistics.median(times["plain"])
-        results[name] = {"jail": j, "plain": p, "ratio": j / p}
-        print(f"  {name:<12}{j:9.2f}{p:9.2f}{j / p:8.2f}x")
+            with _cgroups(False):
+                times["no cgroup"].append(jailed())
+            with _cgroups(True):
+                times["jail"].append(jailed())
+        j, n, p = (statistics.median(times[k]) for k in ("jail", "no cgroup", "plain"))
+        results[name] = {"jail": j, "no cgroup": n, "plain": p, "ratio": j / p,
+                         "cgroup ratio": j / n}
+        print(f"  {name:<12}{j:9.2f}{n:9.2f}{p:9.2f}{j / p:11.2f}x{j / n:11.2f}x")
     return results
+
+
+@contextlib.contextmanager
+def _cgroups(on: bool):
+    """Jails made inside get a cgroup each (where they can) or none."""
+    before = os.environ.get(cgroup.SWITCH_ENV)
+    if on:
+        os.environ.pop(cgroup.SWITCH_ENV, None)
+    else:
+        os.environ[cgroup.SWITCH_ENV] = "0"
+    cgroup.support.cache_clear()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(cgroup.SWITCH_ENV, None)
+        else:
+            os.environ[cgroup.SWITCH_ENV] = before
+        cgroup.support.cache_clear()
 
 
 if __name__ == "__main__":

@@ -44,6 +44,7 @@ import functools
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -310,10 +311,14 @@ def _kill_uid(uid: int) -> None:
 def _lease_uid() -> tuple[int, int]:
     """A uid no other jail on this machine holds, and the lock file descriptor that holds it."""
     _UID_LEASES.mkdir(mode=0o700, exist_ok=True)
+    info = os.lstat(_UID_LEASES)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o077:
+        raise RuntimeError(f"{_UID_LEASES} is not a directory private to the grader; remove it")
     start = int.from_bytes(os.urandom(2), "big")
     for step in range(_UID_COUNT):
         uid = _UID_BASE + (start + step) % _UID_COUNT
-        fd = os.open(_UID_LEASES / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        fd = os.open(_UID_LEASES / str(uid),
+                     os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
