@@ -100,6 +100,7 @@ def configure(c, root: str | os.PathLike) -> None:
         SaveAutoGrades,
     )
 
+    from kmeans_kit import sanitize
     from kmeans_kit.adapters.nbgrader import (
         KitGrader,
         RepairSubmission,
@@ -120,6 +121,10 @@ def configure(c, root: str | os.PathLike) -> None:
     c.HTMLExporter.sanitize_html = True
     c.HTMLExporter.filters = {"markdown2html": "kmeans_kit.sanitize.markdown2html",
                               "clean_html": "kmeans_kit.sanitize.clean_html"}
+    # The feedback page runs no script at all: the kit's templates (before nbgrader's) put
+    # a Content-Security-Policy in its <head> (kmeans_kit/templates/feedback/).
+    c.HTMLExporter.extra_template_basedirs = [str(sanitize.TEMPLATES),
+                                              str(sanitize.nbgrader_templates())]
     c.Execute.timeout = CELL_TIMEOUT         # SurvivingExecute reads Execute's settings
     c.Execute.interrupt_on_timeout = True
     # nbclient waits only 4 s for a cell's last outputs, then nbgrader fails the

@@ -20,13 +20,34 @@ misses them. The kit therefore sanitises twice, with one policy:
 The sanitiser is ammonia (through ``nh3``), an allow-list HTML sanitiser: what is
 not listed here is removed, ``<script>`` and ``<style>`` with their content.
 Pictures (``<img>``), tables (pandas' ``DataFrame``) and text formatting stay.
+
+Behind it, the feedback page carries a Content-Security-Policy that lets no script run
+(:data:`CONTENT_SECURITY_POLICY`, written by the kit's template in :data:`TEMPLATES`):
+whatever a sanitiser might miss still does not run there.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import nh3
+
+#: The kit's nbconvert templates: listed before nbgrader's, they add to its pages.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The feedback page's policy: no script, no plugin, no form, no <base>; styles and
+#: pictures (inline data, or files next to the page) only.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'none'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'none'; style-src 'self' "
+                           "'unsafe-inline'; img-src 'self' data: file:; font-src 'self' data:")
+
+
+def nbgrader_templates() -> Path:
+    """Where nbgrader keeps its feedback and formgrade templates."""
+    import nbgrader
+
+    return Path(nbgrader.__file__).resolve().parent / "server_extensions" / "formgrader" / \
+        "templates"
 
 #: Elements a student's HTML may keep: text, lists, tables, pictures, code, details.
 TAGS = frozenset({

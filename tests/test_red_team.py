@@ -165,3 +165,22 @@ def test_the_kernel_cannot_fill_the_disk_and_its_files_come_back_bounded(red_tea
         assert len(copied) <= kernel.copy_back_files + 10
         assert max(len(p.relative_to(course.path(step, "fills_the_disk")).parts)
                    for p in copied) <= COPY_BACK_DEPTH + 2
+
+
+def test_the_feedback_page_runs_no_script_even_past_the_sanitiser(red_team, tmp_path):
+    """The second wall: the feedback page's Content-Security-Policy. A script put into the
+    page after sanitising (as if the sanitiser had missed it) does not run; the same page
+    without the policy runs it."""
+    from kmeans_kit.sanitize import CONTENT_SECURITY_POLICY
+
+    course, _, _ = red_team
+    page = _feedback(course, "scripts_in_pages").read_text()
+    policy = re.search(r'<meta[^>]*http-equiv="Content-Security-Policy"[^>]*>', page)
+    assert policy and CONTENT_SECURITY_POLICY in policy.group(0)
+    assert page.index(policy.group(0)) < page.index("<body")
+    missed = "<script>document.documentElement.setAttribute('data-pwned-missed','1')</script>"
+    with_policy, without = tmp_path / "with.html", tmp_path / "without.html"
+    with_policy.write_text(page.replace("</body>", missed + "</body>"))
+    without.write_text(page.replace(policy.group(0), "").replace("</body>", missed + "</body>"))
+    assert PWNED.findall(rendered_dom(with_policy.as_uri())) == []
+    assert PWNED.findall(rendered_dom(without.as_uri())) == ["missed"]
