@@ -550,7 +550,7 @@ for pid in children:
 """
 _SPINNERS = """
 import os, time
-for n in range(8):
+for n in range(16):
     if os.fork() == 0:
         while True:
             pass
@@ -611,8 +611,9 @@ def no_autogroup():
 
 
 def test_one_jail_cannot_starve_another_of_cpu(tmp_path, no_autogroup):
-    """Eight busy processes in one jail; a classmate's CPU-bound work in another takes
-    about as long as alone, where without the groups it gets two ninths of the machine."""
+    """Sixteen busy processes in one jail; a classmate's CPU-bound work in another gets its
+    jail's share of the machine, where without the groups it gets two seventeenths of it.
+    (Other tests may grade a course meanwhile: the bound is relative.)"""
     assert cgroup.support().available, cgroup.support().reason
     limits = JailLimits(cpu_seconds=120, memory_mb=512, processes=32)
 
@@ -630,7 +631,7 @@ def test_one_jail_cannot_starve_another_of_cpu(tmp_path, no_autogroup):
 
     grouped, free = slowdown(True), slowdown(False)
     print(f"slowdown with a cgroup per jail {grouped:.2f}, without {free:.2f}")
-    assert grouped < 2.5 and free > 2 * grouped, (grouped, free)
+    assert grouped < 4 and free > 2 * grouped, (grouped, free)
 
 
 # ------------------------------------------------------------------------ 11. the uid-only level
