@@ -139,6 +139,9 @@ def configure(c, root: str | os.PathLike) -> None:
     # nbgrader's steps that prepare a submission, after the kit's repair of the student's
     # copy of nbgrader's metadata (a too-new schema_version or a copied cell stopped the
     # whole class's run; see RepairSubmission).
+    # A notebook nbformat cannot read at all is kept aside and graded as the release,
+    # with a note that says why: the student gets 0 and feedback, not silence.
+    c.Autograde.pre_convert_hook = "kmeans_kit.adapters.nbgrader.replace_unreadable"
     c.Autograde.sanitize_preprocessors = [
         RepairSubmission,
         ClearOutput,

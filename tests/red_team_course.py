@@ -55,6 +55,8 @@ def newer_schema(nb):
 
 #: Red-team students made by editing the victim's notebook (what a .py file cannot say).
 NOTEBOOK_EDITS = {"copies_a_cell": copies_a_cell, "newer_schema": newer_schema}
+#: Red-team students whose file is not a notebook nbformat can read: its bytes.
+UNREADABLE = {"unreadable": b'{"cells": [{"cell_type": "code", "metadata": [], "source": 5'}
 
 
 def grade_red_team(root: Path) -> dict:
@@ -75,7 +77,11 @@ def grade_red_team(root: Path) -> dict:
     victim = class_[0].fill(release)
     for name, edit in NOTEBOOK_EDITS.items():
         course.submit(name, edit(copy.deepcopy(victim)))
-    ids = [student.student_id for student in class_] + list(NOTEBOOK_EDITS)
+    for name, data in UNREADABLE.items():
+        target = course.path("submitted", name) / f"{course.assignment}.ipynb"
+        target.parent.mkdir(parents=True)
+        target.write_bytes(data)
+    ids = [student.student_id for student in class_] + list(NOTEBOOK_EDITS) + list(UNREADABLE)
     course.add_students(ids)
     peak, done = [0.0], threading.Event()
     watcher = threading.Thread(target=_watch_judge, args=(peak, done), daemon=True)

@@ -113,3 +113,23 @@ def test_a_course_whose_grader_config_cannot_load_refuses_to_grade(tmp_path):
     done = subprocess.run([sys.executable, "-m", "nbgrader", "db", "student", "list"],
                           cwd=course, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_an_unreadable_submission_is_kept_aside_and_replaced_by_the_release_with_a_note(
+        tmp_path):
+    release = tmp_path / "release" / "kmeans" / "kmeans.ipynb"
+    release.parent.mkdir(parents=True)
+    nbformat.write(_notebook(), str(release))
+    broken = tmp_path / "submitted" / "eve" / "kmeans" / "kmeans.ipynb"
+    fine = tmp_path / "submitted" / "bob" / "kmeans" / "kmeans.ipynb"
+    for path in (broken, fine):
+        path.parent.mkdir(parents=True)
+    broken.write_bytes(b'{"cells": [{"metadata": [], "source": 5')
+    nbformat.write(_notebook(), str(fine))
+    before = fine.read_bytes()
+    kit.replace_unreadable(assignment="kmeans", student="*", notebooks=[str(broken), str(fine)])
+    assert fine.read_bytes() == before
+    assert (broken.parent / "kmeans.ipynb.unreadable").read_bytes().startswith(b'{"cells"')
+    replaced = nbformat.read(str(broken), as_version=4)
+    assert "could not be read, so it could not be graded" in replaced.cells[0].source
+    assert [c.source for c in replaced.cells[1:]] == [c.source for c in _notebook().cells]

@@ -50,6 +50,15 @@ def test_a_copied_cell_is_graded_on_the_function_the_notebook_defines(red_team):
     assert "is a copy of the graded cell" in feedback
 
 
+def test_an_unreadable_notebook_is_graded_zero_and_told_why(red_team):
+    course, result, _ = red_team
+    assert result["rows"]["unreadable"]["total"] == [0.0, FULL]
+    feedback = _feedback(course, "unreadable").read_text()
+    assert "could not be read, so it could not be graded" in feedback
+    kept = course.path("submitted", "unreadable") / f"{course.assignment}.ipynb.unreadable"
+    assert kept.read_bytes().startswith(b'{"cells": [{"cell_type": "code", "metadata": []')
+
+
 def test_newer_nbgrader_metadata_costs_nothing(red_team):
     _, result, _ = red_team
     assert result["rows"]["newer_schema"] == result["rows"][VICTIM]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -382,6 +383,48 @@ class RepairSubmission(NbGraderPreprocessor):
     def _note(self, cell: NotebookNode, what: str) -> None:
         self.log.warning("Repaired a submitted cell: %s", what)
         cell.metadata[_REPAIRED] = f"The grader repaired this cell: {what}."
+
+
+#: What an unreadable submission is renamed to, beside the notebook that replaces it.
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def replace_unreadable(assignment: str, student: str, notebooks: list[str]) -> None:
+    """nbgrader's ``pre_convert_hook``: a submitted notebook nbformat cannot read at all
+    (broken JSON, a cell whose metadata is a list) fails before any step of the kit's, and
+    nbgrader then leaves the student ungraded, with no feedback. Such a notebook is kept
+    as ``<name>.ipynb.unreadable`` and replaced by the released notebook headed by a cell
+    that says what happened and what to do, so the student is graded (0) and told why.
+    """
+    import logging
+
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    log = logging.getLogger("kmeans_kit")
+    for name in notebooks:
+        path = Path(name)
+        try:
+            nbformat.read(str(path), as_version=4)
+            continue
+        except Exception as exc:  # noqa: BLE001 - whatever it is, nbgrader cannot read it
+            why = f"{type(exc).__name__}: {str(exc)[:300]}"
+        # nbgrader's default layout: <course>/submitted/<student>/<assignment>/<notebook>;
+        # the release is <course>/release/<assignment>/<notebook>. Elsewhere: the note alone.
+        release = path.parents[3] / "release" / path.parent.name / path.name
+        kept = path.with_name(path.name + UNREADABLE_SUFFIX)
+        if not kept.exists():
+            path.replace(kept)
+        nb = nbformat.read(str(release), as_version=4) if release.is_file() else \
+            nbformat.v4.new_notebook()
+        nb.cells.insert(0, new_markdown_cell(
+            f"**The notebook you handed in could not be read, so it could not be graded** "
+            f"({why}). It was replaced by the assignment as released, which scores 0; your "
+            f"file is kept beside it as `{kept.name}`. Open your notebook in Jupyter, check "
+            "that it opens and saves without an error, and hand it in again."))
+        nbformat.write(nb, str(path))
+        log.error("%s: %s could not be read (%s); graded as the release, with a note",
+                  student, path, why)
 
 
 class SanitizeStudentHTML(SanitizeHTML):
