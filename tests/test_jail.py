@@ -705,3 +705,23 @@ def test_nbgrader_grading_accepts_the_uid_only_level_only_when_the_course_allows
     with pytest.raises(JailUnavailable, match="ALLOW_UID_ONLY_GRADING"):
         require_jail(allow_unjailed=False, allow_uid_only=False)
     assert require_jail(allow_unjailed=False, allow_uid_only=True) is True
+
+
+def test_groups_left_by_a_grader_that_is_gone_are_removed():
+    state = cgroup.support()
+    assert state.available, state.reason
+    gone = subprocess.Popen(["true"])
+    gone.wait()   # a grader that made a group, then ended
+    stale = {c: f"{state.parents[c].rstrip('/')}/kmeans-kit-{gone.pid}-0"
+             for c in cgroup.CONTROLLERS}
+    groups = [f"{','.join(cgroup.CONTROLLERS)}:{stale['memory']}"] if state.version == 2 \
+        else [f"{c}:{stale[c]}" for c in cgroup.CONTROLLERS]
+    subprocess.run(["cgcreate", *[a for g in groups for a in ("-g", g)]], check=True)
+    where = [cgroup._cgroup_dir(state.version, c, stale[c]) for c in cgroup.CONTROLLERS]
+    assert all(path.is_dir() for path in where)
+    cgroup.support.cache_clear()
+    try:
+        assert cgroup.support().available
+    finally:
+        cgroup.support.cache_clear()
+    assert not any(path.exists() for path in where)

@@ -342,7 +342,7 @@ class RepairSubmission(NbGraderPreprocessor):
     trusted it, and one notebook stopped a whole class. This step, placed first in
     ``c.Autograde.sanitize_preprocessors``:
 
-    * drops nbgrader metadata that is not a dict, and gives every cell's the schema
+    * drops nbgrader metadata that is not a dict, and gives every cell's metadata the schema
       version of the nbgrader that grades (a too-new ``schema_version`` aborted the
       whole ``nbgrader autograde`` run: nobody after that student was graded);
     * for a cell copied and pasted in Jupyter, which keeps its metadata, keeps the

@@ -104,30 +104,49 @@ class JailGroup:
     def close(self) -> None:
         """Remove the group (its processes are gone with the jail's pid namespace; any
         left, as without one, are killed first)."""
-        for controller in ("pids", "memory"):
-            procs = _cgroup_dir(self._version, controller, self.paths[controller]) / \
-                "cgroup.procs"
+        procs = _cgroup_dir(self._version, "pids", self.paths["pids"]) / "cgroup.procs"
+        for _ in range(50):   # pass after pass: one forking meanwhile does not get away
             try:
                 pids = procs.read_text().split()
             except OSError:
-                continue
+                break
+            if not pids:
+                break
             for pid in pids:
                 try:
                     os.kill(int(pid), 9)
                 except (OSError, ValueError):
                     pass
+            time.sleep(0.01)
         # One controller at a time, each retried: a group whose last process is still
         # being reaped cannot be removed yet, and one failure must not leave the others.
         controllers = [",".join(CONTROLLERS)] if self._version == 2 else list(CONTROLLERS)
         for names in controllers:
             path = self.paths[names.split(",")[0]]
             directory = _cgroup_dir(self._version, names.split(",")[0], path)
-            for _ in range(40):
+            for _ in range(100):
                 subprocess.run(["cgdelete", "-g", f"{names}:{path}"], capture_output=True,
                                check=False)
                 if not directory.exists():
                     break
                 time.sleep(0.05)
+
+
+def _remove_stale(state: Support) -> None:
+    """Remove the groups a grader that is gone left behind (a group is named after the
+    process that made it: one whose last process was still being reaped when its jail
+    closed can outlive it)."""
+    for controller in CONTROLLERS:
+        parent = _cgroup_dir(state.version, controller, state.parents[controller])
+        for group in parent.glob("kmeans-kit-*-*"):
+            try:
+                alive = Path(f"/proc/{int(group.name.split('-')[2])}").exists()
+            except ValueError:
+                continue
+            if not alive:
+                path = f"{state.parents[controller].rstrip('/')}/{group.name}"
+                subprocess.run(["cgdelete", "-g", f"{controller}:{path}"],
+                               capture_output=True, check=False)
 
 
 def _cgroup_dir(version: int, controller: str, path: str) -> Path:
@@ -158,6 +177,7 @@ def support() -> Support:
     if not version:
         return Support(False, "the memory, pids and cpu controllers are not available")
     state = Support(True, "", version, parents)
+    _remove_stale(state)
     try:
         JailGroup(state, memory_mb=64, processes=8).close()
     except (RuntimeError, OSError) as exc:

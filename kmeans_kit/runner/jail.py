@@ -297,15 +297,19 @@ class Jail:
 
 
 def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` (a leased jail uid: no one else's)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if entry.stat().st_uid == uid:
-                os.kill(int(entry.name), 9)
-        except OSError:
-            pass
+    """Kill every process of ``uid`` (a leased jail uid: no one else's), pass after pass,
+    so that one forking while the first pass runs does not get away."""
+    for _ in range(50):
+        found = False
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and entry.stat().st_uid == uid:
+                    os.kill(int(entry.name), 9)
+                    found = True
+            except OSError:
+                pass
+        if not found:
+            return
 
 
 def _lease_uid() -> tuple[int, int]:
