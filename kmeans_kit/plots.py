@@ -16,6 +16,8 @@ titles say so). Every function that takes a ``path`` saves there as well.
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 from collections.abc import Sequence
 from os import PathLike
@@ -32,9 +34,13 @@ from matplotlib.ticker import MaxNLocator
 from reference._lloyd import LloydResult, Step
 from reference._validation import check_X
 
-__all__ = ["animate", "data_scatter", "inertia_plot", "paired_palette", "storyboard"]
+__all__ = ["EmbeddedImage", "animate", "data_scatter", "embed_gif", "inertia_plot",
+           "paired_palette", "storyboard"]
 
 _N_PAIRS = 10
+#: A storyboard shows at most this many steps by default (a run that never converges
+#: has 51; its storyboard was 5000 pixels high).
+MAX_PANELS = 12
 _POINT_SIZE = 18
 _MEAN_SIZE = 140
 _UNLABELLED = "lightgray"
@@ -143,8 +149,8 @@ def _draw_step(ax, points: np.ndarray, step: Step, axis_names, limits) -> None:
 
 
 def storyboard(X, history, ncols: int = 3, panel_size: float = 3.0,
-               iterations: Sequence[int] | None = None, path: str | PathLike | None = None
-               ) -> Figure:
+               iterations: Sequence[int] | None = None, path: str | PathLike | None = None,
+               max_panels: int = MAX_PANELS) -> Figure:
     """A grid of small panels, one per iteration of a run (the notes' storyboard).
 
     Parameters
@@ -158,10 +164,13 @@ def storyboard(X, history, ncols: int = 3, panel_size: float = 3.0,
     panel_size : float, default 3.0
         Width and height of each panel in inches.
     iterations : sequence of int, optional
-        Which steps to show (indices into ``history``); default all. Useful for
-        long runs.
+        Which steps to show (indices into ``history``); default all of them, or, for a
+        run longer than ``max_panels``, that many spread evenly from the first step to
+        the last (the title says how many were left out).
     path : str or path-like, optional
         Also save the figure there.
+    max_panels : int, default 12
+        The most panels shown when ``iterations`` is not given.
 
     Returns
     -------
@@ -169,7 +178,10 @@ def storyboard(X, history, ncols: int = 3, panel_size: float = 3.0,
     """
     points, axis_names, note = _check_points(X)
     history = _check_history(history, points.shape[0], points.shape[1])
-    shown = list(range(len(history))) if iterations is None else list(iterations)
+    if isinstance(max_panels, bool) or not isinstance(max_panels, (int, np.integer)) \
+            or max_panels < 2:
+        raise ValueError(f"max_panels must be an integer of at least 2, got {max_panels!r}.")
+    shown = _spread(len(history), max_panels) if iterations is None else list(iterations)
     if not shown or any(not isinstance(i, (int, np.integer)) or not 0 <= i < len(history)
                         for i in shown):
         raise ValueError(f"iterations must be a non-empty list of indices in "
@@ -191,9 +203,18 @@ def storyboard(X, history, ncols: int = 3, panel_size: float = 3.0,
         if slot % ncols:
             ax.set_ylabel("")
             ax.tick_params(labelleft=False)
-    fig.suptitle(f"K-means, one panel per iteration{note}")
+    left_out = "" if len(shown) == len(history) else \
+        f" ({len(shown)} of {len(history)} steps shown)"
+    fig.suptitle(f"K-means, one panel per iteration{left_out}{note}")
     _save(fig, path)
     return fig
+
+
+def _spread(steps: int, most: int) -> list[int]:
+    """Every step, or ``most`` of them spread evenly, the first and the last included."""
+    if steps <= most:
+        return list(range(steps))
+    return sorted({round(i * (steps - 1) / (most - 1)) for i in range(most)})
 
 
 def animate(X, history, path: str | PathLike, fps: float = 1.0, figsize=(5.0, 5.0),
@@ -242,6 +263,32 @@ def animate(X, history, path: str | PathLike, fps: float = 1.0, figsize=(5.0, 5.
     anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
     _check_frames(path, len(history))
     return path
+
+
+class EmbeddedImage:
+    """A picture file carried inside the notebook as an HTML ``<img>`` with its bytes.
+
+    Jupyter shows it, and so does nbconvert's HTML (feedback pages included), which
+    drops an ``image/gif`` output: a GIF shown with ``IPython.display.Image`` is lost
+    there.
+    """
+
+    def __init__(self, data: bytes, mime: str, alt: str):
+        self.data, self.mime, self.alt = data, mime, alt
+
+    def _repr_html_(self) -> str:
+        encoded = base64.b64encode(self.data).decode("ascii")
+        alt = html.escape(self.alt, quote=True)
+        return f'<img src="data:{self.mime};base64,{encoded}" alt="{alt}">'
+
+
+def embed_gif(path: str | PathLike, alt: str = "K-means, one frame per step") -> EmbeddedImage:
+    """The GIF at ``path`` (``animate``'s) as a picture a notebook and its HTML both show."""
+    path = Path(path)
+    data = path.read_bytes()
+    if not data.startswith((b"GIF87a", b"GIF89a")):
+        raise ValueError(f"{str(path)!r} is not a GIF file; write one with plots.animate().")
+    return EmbeddedImage(data, "image/gif", alt)
 
 
 def _check_frames(path: Path, expected: int) -> None:

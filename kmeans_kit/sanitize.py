@@ -69,7 +69,7 @@ ATTRIBUTES = {
     "ol": {"start"},
 }
 #: Schemes a link or a picture may use (relative addresses are kept: a picture
-#: next to the notebook, an anchor).
+#: next to the notebook, an anchor). ``data:`` only as a picture's bytes in an ``<img>``.
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 #: Elements removed with everything inside them.
 DROPPED_WITH_CONTENT = frozenset({"script", "style"})
@@ -79,11 +79,23 @@ DROPPED_WITH_CONTENT = frozenset({"script", "style"})
 _RAW_HTML = re.compile(r"<[A-Za-z/!?]|javascript\s*:", re.IGNORECASE)
 
 
+#: The only inline data a page keeps: a picture's bytes in an ``<img>`` (the notebook's GIF).
+_PICTURE_DATA = re.compile(r"data:image/(png|gif|jpeg|webp);base64,[A-Za-z0-9+/=\s]*\Z")
+
+
+def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
+    if value.lstrip().lower().startswith("data:"):
+        return value if tag == "img" and attribute == "src" and _PICTURE_DATA.match(value) \
+            else None
+    return value
+
+
 def clean_html(html: str) -> str:
     """``html`` with everything outside the kit's allow-list removed."""
     return nh3.clean(str(html), tags=set(TAGS), attributes={k: set(v) for k, v in
                                                             ATTRIBUTES.items()},
-                     clean_content_tags=set(DROPPED_WITH_CONTENT), url_schemes=set(URL_SCHEMES),
+                     clean_content_tags=set(DROPPED_WITH_CONTENT),
+                     url_schemes=set(URL_SCHEMES) | {"data"}, attribute_filter=_keep_attribute,
                      link_rel="noopener noreferrer", strip_comments=True)
 
 

@@ -179,6 +179,16 @@ def test_feedback_shows_diagnosis_never_hidden_tests(run):
     assert len(nearest) > 2 and all(line in html for line in nearest[:4])  # with its diagnosis
 
 
+def test_feedback_shows_the_notebooks_pictures(run):
+    """The scatter plots, the storyboard and the inertia plot as PNGs, and the animation as
+    an <img> with its GIF's bytes: what the student's kernel drew reaches the page."""
+    course, _, _, _ = run
+    html = (course.root / "feedback" / "solution" / "kmeans" / "kmeans.html").read_text()
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) >= 5
+    assert re.search(r'<img [^>]*src="data:image/gif;base64,R0lGOD', html)
+    assert "&lt;Figure size" not in html and "<Figure size" not in html
+
+
 def test_exports_csv_and_gradescope(run):
     course, rows, grades, out = run
     with open(course.root / "exports" / "grades.csv", newline="") as handle:

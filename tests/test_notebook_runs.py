@@ -65,3 +65,20 @@ def test_evaluation_matches_the_notes(executed):
     assert abs(float(scores["random"])) < 0.1
     assert float(blobs) == pytest.approx(1.0)          # the notes' seed recovers the blobs
     assert 0.6 < float(iris) < 0.85                     # species overlap: about 0.75
+
+
+def test_every_picture_shows_as_an_image(executed):
+    """Each plotting cell shows a PNG (never the text ``<Figure size ...>``), and the
+    animation an ``<img>`` with its GIF's bytes, which nbconvert's HTML keeps."""
+    nb, _ = executed
+    plotting = [cell for cell in nb.cells if cell.cell_type == "code" and "plots." in cell.source]
+    assert len(plotting) >= 6
+    for cell in plotting:
+        bundles = [out.get("data", {}) for out in cell.outputs]
+        assert any("image/png" in b or "<img" in b.get("text/html", "") for b in bundles), \
+            (cell.source, [list(b) for b in bundles])
+        assert not any(b.get("text/plain", "").startswith("<Figure size") and "image/png" not in b
+                       for b in bundles), cell.source
+    animation = next(cell for cell in plotting if "plots.animate" in cell.source)
+    shown = "".join(out.get("data", {}).get("text/html", "") for out in animation.outputs)
+    assert '<img src="data:image/gif;base64,R0lGOD' in shown

@@ -10,7 +10,14 @@ from PIL import Image
 
 from kmeans_kit.data import EMPTY_CLUSTER_SEED, notes_blobs, notes_initial_means
 from kmeans_kit.notes import notes_lloyd
-from kmeans_kit.plots import animate, data_scatter, inertia_plot, paired_palette, storyboard
+from kmeans_kit.plots import (
+    animate,
+    data_scatter,
+    embed_gif,
+    inertia_plot,
+    paired_palette,
+    storyboard,
+)
 from reference import Step, init_means, lloyd
 
 
@@ -187,3 +194,33 @@ def test_history_from_other_data_is_explained(run398):
         storyboard(blobs.X, float_labels)
     with pytest.raises(ValueError, match="one label per row"):
         data_scatter(blobs.X, ["A", "B"])
+
+
+def test_a_long_run_storyboard_is_capped_with_its_first_and_last_steps(run398):
+    blobs, result = run398
+    # A run that never converges: 51 steps (the argmax mutant's), from the real history.
+    long = [result.history[i % len(result.history)] for i in range(51)]
+    fig = storyboard(blobs.X, long)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 12
+    assert titles[0].startswith("iteration 0\n") and titles[-1].startswith("iteration 50\n")
+    assert "(12 of 51 steps shown)" in fig._suptitle.get_text()
+    # Every step when asked, and the cap itself is checked.
+    assert len(storyboard(blobs.X, long, max_panels=60).axes) == 51
+    with pytest.raises(ValueError, match="max_panels"):
+        storyboard(blobs.X, long, max_panels=1)
+
+
+def test_the_gif_is_embedded_as_an_img_with_its_bytes(run398, tmp_path):
+    import base64
+
+    blobs, result = run398
+    path = animate(blobs.X, result.history, tmp_path / "run.gif")
+    shown = embed_gif(path)._repr_html_()
+    assert shown.startswith('<img src="data:image/gif;base64,')
+    encoded = shown.split("base64,", 1)[1].split('"', 1)[0]
+    assert base64.b64decode(encoded) == path.read_bytes()
+    not_a_gif = tmp_path / "fake.gif"
+    not_a_gif.write_bytes(b"<script>alert(1)</script>")
+    with pytest.raises(ValueError, match="not a GIF"):
+        embed_gif(not_a_gif)

@@ -115,3 +115,15 @@ def test_every_page_nbgrader_renders_uses_the_kits_filters(tmp_path):
     body = html.split("<body", 1)[1].lower()
     assert "alert(1)" not in body and "onerror" not in body
     assert "dataframe" in body and "data:image/png;base64,ivborw0kggo=" in body
+
+
+def test_a_pictures_bytes_stay_only_as_an_img_of_a_picture_type():
+    gif = '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" alt="run">'
+    assert sanitize.clean_html(gif) == gif
+    for hostile in ('<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">',
+                    '<img src="data:text/html;base64,PHNjcmlwdD4=">',
+                    '<a href="data:image/png;base64,iVBOR">x</a>',
+                    '<img src="data:image/png;base64,iVBOR" onerror="alert(1)">'):
+        cleaned = sanitize.clean_html(hostile)
+        assert "svg" not in cleaned and "text/html" not in cleaned and "onerror" not in cleaned
+        assert "data:" not in cleaned or cleaned.startswith('<img src="data:image/png')
