@@ -16,7 +16,7 @@ Two halves:
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -170,21 +170,27 @@ def _groups(outcomes: Iterable[Outcome]) -> dict[str, list[Outcome]]:
     return dict(sorted(groups.items(), key=lambda item: order.get(item[0], len(order))))
 
 
-def summary(outcomes: Iterable[Outcome]) -> str:
-    """One line per function: ``assign: 4/5 checks passed``."""
+def summary(outcomes: Iterable[Outcome], points: Mapping[str, float] | None = None) -> str:
+    """One line per function: ``assign: 4/5 checks passed``; with each check's ``points``,
+    what they are worth: ``assign: 7/10 points (4 of 5 checks passed)``."""
     lines = []
     for function, group in _groups(outcomes).items():
         passed = sum(o.passed for o in group)
-        lines.append(f"{function}: {passed}/{len(group)} check{'s' if len(group) != 1 else ''} "
-                     "passed")
+        checks = f"{len(group)} check{'s' if len(group) != 1 else ''}"
+        if points is None:
+            lines.append(f"{function}: {passed}/{checks} passed")
+            continue
+        earned = sum(points.get(o.check_id, 0) for o in group if o.passed)
+        worth = sum(points.get(o.check_id, 0) for o in group)
+        lines.append(f"{function}: {earned:g}/{worth:g} points ({passed} of {checks} passed)")
     return "\n".join(lines)
 
 
-def render(outcomes: Iterable[Outcome]) -> str:
+def render(outcomes: Iterable[Outcome], points: Mapping[str, float] | None = None) -> str:
     """The block a notebook cell prints: a line per check, failures with their diagnosis,
-    then the summary."""
+    then the summary (in points, when each check's ``points`` are given)."""
     outcomes = list(outcomes)
     if not outcomes:
         return "No checks were run."
     body = [failure_text(o) for o in outcomes]
-    return "\n".join(body) + "\n\n" + summary(outcomes)
+    return "\n".join(body) + "\n\n" + summary(outcomes, points)

@@ -42,7 +42,8 @@ def test_check_prints_a_line_per_check_and_the_summary(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0] == f"✓ assign.output — {CATALOGUE['assign.output']}"
     assert all(f"✓ {check_id} — " in out for check_id in GROUPS["assign"])
-    assert out.rstrip().endswith("assign: 5/5 checks passed\n" + ISOLATION_NOTE)
+    assert out.rstrip().endswith("assign: 10/10 points (5 of 5 checks passed)\n"
+                                 + ISOLATION_NOTE)
     assert "update" not in out
 
 
@@ -79,7 +80,7 @@ def test_check_all_and_lloyd(monkeypatch, capsys):
     assert all(f"✓ {check_id} — " in out for check_id in CATALOGUE)
     notebook.check("lloyd")
     assert capsys.readouterr().out.rstrip().endswith(
-        "lloyd: 5/5 checks passed\n" + ISOLATION_NOTE)
+        "lloyd: 6/6 points (5 of 5 checks passed)\n" + ISOLATION_NOTE)
 
 
 def test_check_shows_the_diagnosis_not_a_traceback(monkeypatch, capsys):
@@ -87,7 +88,8 @@ def test_check_shows_the_diagnosis_not_a_traceback(monkeypatch, capsys):
     notebook.check("assign")
     out = capsys.readouterr().out
     assert "✗ assign.nearest" in out and "Diagnosis (assign.argmax)" in out
-    assert "assign: 4/5 checks passed" in out and "Traceback" not in out
+    # argmax loses assign.nearest, worth 3 of assign's 10 points: the summary says so.
+    assert "assign: 7/10 points (4 of 5 checks passed)" in out and "Traceback" not in out
 
 
 def test_a_hanging_function_does_not_hang_the_cell(monkeypatch, capsys):
@@ -185,7 +187,8 @@ def test_check_in_a_real_jupyter_kernel(tmp_path):
             cell.outputs
         return "".join(o.text for o in cell.outputs)
 
-    assert text(nb.cells[1]).rstrip().endswith("update: 5/5 checks passed\n" + ISOLATION_NOTE)
+    assert text(nb.cells[1]).rstrip().endswith("update: 10/10 points (5 of 5 checks passed)\n"
+                                               + ISOLATION_NOTE)
     hang = text(nb.cells[2])
     assert "✗ assign.nearest" in hang and "did not finish in time" in hang
     never = text(nb.cells[3])
@@ -205,6 +208,9 @@ def test_report_renders_passes_failures_and_the_summary():
                                  "    Tie went to 1.\n\n    Hint: argmin.")
     assert pytest_text(bad) == "Tie went to 1.\n\nHint: argmin."
     assert summary([loop, bad, ok]) == "assign: 1/2 checks passed\nlloyd: 1/1 check passed"
+    worth = {loop.check_id: 1, bad.check_id: 3, ok.check_id: 2}
+    assert summary([loop, bad, ok], worth) == ("assign: 2/5 points (1 of 2 checks passed)\n"
+                                               "lloyd: 1/1 points (1 of 1 check passed)")
     assert render([ok, bad]) == (failure_text(ok) + "\n" + failure_text(bad)
                                  + "\n\nassign: 1/2 checks passed")
     assert render([]) == "No checks were run."

@@ -41,7 +41,7 @@ def test_the_checks_pass_for_the_solution(executed):
     nb, _ = executed
     shown = [_text(cell) for cell in nb.cells if cell.cell_type == "code"
              and re.fullmatch(r'check\("\w+"\)', cell.source.strip())]
-    assert len(shown) == 3
+    assert len(shown) == 4   # assign, update, converged and the whole loop (lloyd)
     for text in shown:
         assert "✓" in text and "✗" not in text, text
 
@@ -82,3 +82,22 @@ def test_every_picture_shows_as_an_image(executed):
     animation = next(cell for cell in plotting if "plots.animate" in cell.source)
     shown = "".join(out.get("data", {}).get("text/html", "") for out in animation.outputs)
     assert '<img src="data:image/gif;base64,R0lGOD' in shown
+
+
+def test_the_loop_gives_up_where_the_checks_do():
+    """The notebook's run_kmeans and lloyd.terminates stop at the same max_iter, so a
+    student never sees the loop run longer than the check allows (or the reverse)."""
+    from kmeans_kit.checks.algorithm import MAX_ITER
+
+    source = "".join(cell.source for cell in nbformat.read(str(RELEASE), as_version=4).cells)
+    assert re.search(r"def run_kmeans\(X, initial_means, max_iter=(\d+)\)", source).group(1) \
+        == str(MAX_ITER)
+
+
+def test_the_silhouette_ranks_the_four_blobs_first(executed):
+    nb, _ = executed
+    text = "".join(map(_text, nb.cells))
+    scores = {int(k): float(v) for k, v in re.findall(r"^K=(\d+): silhouette ([\d.-]+)$", text,
+                                                       re.MULTILINE)}
+    assert sorted(scores) == [2, 3, 4, 5, 6]
+    assert max(scores, key=scores.get) == 4, scores

@@ -54,11 +54,14 @@ def check(function: str = "all") -> None:
             print(f"check() does not know {function!r}: use one of "
                   f"{', '.join(repr(g) for g in ('all', *GROUPS))}.")
             return
-        warning = _copied_cells_warning(_user_namespace())
-        outcomes = _run(_user_namespace(), groups)
+        from ..checks import registry
         from ..messages import render
+        from ..settings import load_settings
 
-        text = f"{warning}{render(outcomes)}\n{ISOLATION_NOTE}"
+        warning = _copied_cells_warning(_user_namespace())
+        settings = load_settings()
+        outcomes = _run(_user_namespace(), groups, settings)
+        text = f"{warning}{render(outcomes, registry.points(settings))}\n{ISOLATION_NOTE}"
     except KeyboardInterrupt:
         print(f"{call} was interrupted.")
         return
@@ -161,13 +164,13 @@ def _user_namespace() -> Mapping:
     return sys.modules["__main__"].__dict__
 
 
-def _run(namespace: Mapping, groups: tuple[str, ...]) -> list[Outcome]:
+def _run(namespace: Mapping, groups: tuple[str, ...], settings=None) -> list[Outcome]:
     from ..checks.engine import run_checks
     from ..runner.calling import FailureBudget
     from ..runner.inprocess import InProcessCaller
     from ..settings import load_settings
 
-    settings = load_settings()
+    settings = settings if settings is not None else load_settings()
     caller = FailureBudget(InProcessCaller(namespace, timeout=CALL_SECONDS,
                                            forbidden=settings.forbidden))
     with _exit_is_an_error():
