@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
 from browser import Formgrader, rendered_dom
+from helpers import jailed_run
 from red_team_course import VICTIM
 
 from kmeans_kit.checks import registry
 from kmeans_kit.course import Course
+from kmeans_kit.runner import cgroup
+from kmeans_kit.runner.jail import JailLimits
 
 pytestmark = pytest.mark.e2e
 
@@ -193,3 +199,63 @@ def test_the_feedback_page_runs_no_script_even_past_the_sanitiser(red_team, tmp_
     without.write_text(page.replace(policy.group(0), "").replace("</body>", missed + "</body>"))
     assert PWNED.findall(rendered_dom(with_policy.as_uri())) == []
     assert PWNED.findall(rendered_dom(without.as_uri())) == ["missed"]
+
+
+# ---------------------------------------------------------------------- CPU: one jail, one share
+_SPINNERS = """
+import os, time
+for n in range(16):
+    if os.fork() == 0:
+        while True:
+            pass
+time.sleep(60)
+"""
+_TIMED = """
+import time
+start = time.process_time()
+wall = time.monotonic()
+while time.process_time() - start < 1.5:
+    pass
+print(time.monotonic() - wall)
+"""
+
+
+
+
+@pytest.fixture
+def no_autogroup():
+    """Linux's scheduler autogroups (one per session: each jail is a session of its own)
+    share the CPU out per jail on some machines, not on others (the sysctl is off on many
+    servers): switched off for the test, so that only the jails' cgroups are left."""
+    knob = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    before = knob.read_text() if knob.exists() else None
+    if before is not None:
+        knob.write_text("0")
+    yield
+    if before is not None:
+        knob.write_text(before)
+
+
+def test_one_jail_cannot_starve_another_of_cpu(red_team, tmp_path, no_autogroup):
+    """Sixteen busy processes in one jail; a classmate's CPU-bound work in another gets its
+    jail's share of the machine, where without the groups it gets two seventeenths of it.
+    It runs once the courses are graded (``red_team``): its ungrouped control starves
+    everything else on the machine for a while."""
+    assert cgroup.support().available, cgroup.support().reason
+    limits = JailLimits(cpu_seconds=120, memory_mb=512, processes=32)
+
+    def slowdown(grouped: bool) -> float:
+        hog = jailed_run(tmp_path, _SPINNERS, limits, grouped, f"hog-{grouped}",
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.0)
+            timed = jailed_run(tmp_path, _TIMED, limits, grouped, f"timed-{grouped}")
+        finally:
+            hog.kill()
+            hog.wait()
+            hog.jail.close()
+        return float(timed.stdout.strip()) / 1.5
+
+    grouped, free = slowdown(True), slowdown(False)
+    print(f"slowdown with a cgroup per jail {grouped:.2f}, without {free:.2f}")
+    assert grouped < 4 and free > 2 * grouped, (grouped, free)
