@@ -24,6 +24,9 @@ from .protocol import GROUPS, CallResult, FailureKind, Frame, Outcome, SameAs
 
 PASS, FAIL = "✓", "✗"
 _INDENT = "    "
+#: Columns a check's text fills before it wraps: a notebook's output and the feedback page
+#: both show about 100 without scrolling sideways.
+WIDTH = 100
 #: Rows of X a message shows at most.
 MAX_SHOWN = 5
 
@@ -140,8 +143,10 @@ def loop_failure(problem: str, expected: str, got: str, explained: str) -> str:
 
 # --------------------------------------------------------------------------- outcomes
 def outcome_line(outcome: Outcome) -> str:
-    """One line: mark, check id and what it checks."""
-    return f"{PASS if outcome.passed else FAIL} {outcome.check_id} — {outcome.title}"
+    """One line (wrapped past :data:`WIDTH`): mark, check id and what it checks."""
+    line = f"{PASS if outcome.passed else FAIL} {outcome.check_id} — {outcome.title}"
+    return textwrap.fill(line, WIDTH, subsequent_indent=_INDENT, break_long_words=False,
+                         break_on_hyphens=False) if len(line) > WIDTH else line
 
 
 def failure_text(outcome: Outcome) -> str:
@@ -153,7 +158,25 @@ def failure_text(outcome: Outcome) -> str:
     line = outcome_line(outcome)
     if outcome.passed or not outcome.message.strip():
         return line
-    return f"{line}\n{textwrap.indent(outcome.message.rstrip(), _INDENT)}"
+    wrapped = wrap(outcome.message.rstrip(), WIDTH - len(_INDENT))
+    return f"{line}\n{textwrap.indent(wrapped, _INDENT)}"
+
+
+
+def wrap(text: str, width: int = WIDTH) -> str:
+    """``text`` with every line longer than ``width`` wrapped at spaces; a continuation
+    keeps its line's indentation (and steps past a ``- `` bullet)."""
+    lines = []
+    for line in text.splitlines():
+        if len(line) <= width:
+            lines.append(line)
+            continue
+        body = line.lstrip(" ")
+        indent = " " * (len(line) - len(body))
+        hanging = indent + ("  " if body.startswith(("- ", "* ")) else "")
+        lines += textwrap.wrap(body, width, initial_indent=indent, subsequent_indent=hanging,
+                               break_long_words=False, break_on_hyphens=False) or [line]
+    return "\n".join(lines)
 
 
 def pytest_text(outcome: Outcome) -> str:

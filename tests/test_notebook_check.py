@@ -214,3 +214,34 @@ def test_report_renders_passes_failures_and_the_summary():
     assert render([ok, bad]) == (failure_text(ok) + "\n" + failure_text(bad)
                                  + "\n\nassign: 1/2 checks passed")
     assert render([]) == "No checks were run."
+
+
+def test_long_diagnoses_wrap_at_a_hundred_columns_keeping_their_indentation():
+    from kmeans_kit.messages import WIDTH, failure_text, wrap
+    from kmeans_kit.protocol import Outcome
+
+    sentence = ("Your assign gives every point the mean that is farthest from it, not the "
+                "nearest: argmax where argmin belongs. ") * 5
+    message = f"{sentence}\n  - a bullet that also runs long: {sentence}\nshort line\n[[1.0 2.0]]"
+    bad = Outcome("assign.nearest", "every point goes to its nearest mean", False,
+                  message=message)
+    lines = failure_text(bad).splitlines()
+    assert max(map(len, lines)) <= WIDTH
+    assert " ".join(" ".join(lines[1:]).split()) == " ".join(message.split())
+    bullet = next(i for i, line in enumerate(lines) if line.startswith("      - a bullet"))
+    continuation = lines[bullet + 1]
+    assert continuation.startswith(" " * 8) and not continuation.startswith(" " * 9)
+    assert "    short line" in lines and "    [[1.0 2.0]]" in lines
+    assert wrap("word " * 3) == "word " * 3   # short lines as they were
+
+
+def test_every_real_diagnosis_fits_the_width(monkeypatch):
+    from kmeans_kit.messages import WIDTH, failure_text
+
+    student(monkeypatch, "argmax.py")
+    outcomes = notebook._run(sys.modules["__main__"].__dict__, ("assign", "lloyd"))
+    failed = [o for o in outcomes if not o.passed]
+    assert failed
+    for outcome in failed:
+        assert all(len(line) <= WIDTH or " " not in line.strip()
+                   for line in failure_text(outcome).splitlines()), outcome.check_id
