@@ -162,7 +162,6 @@ def failure_text(outcome: Outcome) -> str:
     return f"{line}\n{textwrap.indent(wrapped, _INDENT)}"
 
 
-
 def wrap(text: str, width: int = WIDTH) -> str:
     """``text`` with every line longer than ``width`` wrapped at spaces; a continuation
     keeps its line's indentation (and steps past a ``- `` bullet)."""

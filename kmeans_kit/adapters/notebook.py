@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 
 from ..protocol import GROUPS, Outcome
+from ..settings import GradingSettings
 
 #: Seconds one call of a student function may take in the notebook.
 CALL_SECONDS = 5.0
@@ -164,7 +165,8 @@ def _user_namespace() -> Mapping:
     return sys.modules["__main__"].__dict__
 
 
-def _run(namespace: Mapping, groups: tuple[str, ...], settings=None) -> list[Outcome]:
+def _run(namespace: Mapping, groups: tuple[str, ...],
+         settings: GradingSettings | None = None) -> list[Outcome]:
     from ..checks.engine import run_checks
     from ..runner.calling import FailureBudget
     from ..runner.inprocess import InProcessCaller
