@@ -178,3 +178,25 @@ def test_the_kernel_runs_at_the_uid_only_level_when_that_is_all_there_is(course,
     assert "KILLED" not in outputs[1], outputs[1]
     assert outputs[2].strip() == "drawn"
     assert (work / "kmeans.gif").read_bytes() == b"GIF89a picture"
+
+
+def test_a_kernel_that_dies_leaves_no_scratch_behind(course):
+    """nbclient cleans up a dead kernel with cleanup_resources, not shutdown_kernel: the
+    kernel's tmpfs scratch and private directory must go then too."""
+    from kmeans_kit.runner.jailed_kernel import JailedKernelManager
+
+    made = []
+
+    class Recording(JailedKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            started = await super()._async_pre_start_kernel(**kw)
+            made.append(self._private)
+            return started
+
+    _, work = course
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (
+        "print('alive')", "import os\nos._exit(1)", "print('never')")])
+    SurvivingExecute(timeout=30, kernel_manager_class=Recording).preprocess(
+        nb, {"metadata": {"path": str(work)}})
+    assert "The kernel died" in nb.cells[1].outputs[-1]["evalue"]
+    assert made and not os.path.ismount(made[0] / "work") and not made[0].exists()

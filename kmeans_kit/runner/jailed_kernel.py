@@ -99,9 +99,16 @@ class JailedKernelManager(GuardedKernelManager):
         return jail.command(cmd, keep), kw
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart:
-            self._release()
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            if not restart:
+                self._release()
+
+    # AsyncKernelManager binds ``cleanup_resources`` to the base class's coroutine, and
+    # nbclient calls it, not shutdown_kernel, for a kernel that is already dead: without
+    # this, a kernel that died (os._exit, the memory limit) left its scratch mounted.
+    cleanup_resources = _async_cleanup_resources
 
     def _release(self) -> None:
         """Copy the kernel's new files next to the notebook, then remove the jail's files."""
