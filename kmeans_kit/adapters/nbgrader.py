@@ -48,6 +48,7 @@ from ..protocol import Outcome, grade_id
 from ..runner.jail import JAIL, UID_ONLY, isolation
 from ..runner.kernel_channel import (
     MAX_MESSAGE_BYTES,
+    GuardedKernelClient,
     GuardedKernelManager,
     malformed,
     output_bytes,
@@ -309,7 +310,9 @@ class SurvivingExecute(Execute):
                                            traceback=[why]))
 
     def process_message(self, msg: dict, cell: NotebookNode, cell_index: int):
-        reason = malformed(msg)   # the guarded client has checked it; an unguarded one not
+        # A guarded client's channels checked every message already; a kernel manager
+        # passed in from outside may have another client.
+        reason = None if isinstance(self.kc, GuardedKernelClient) else malformed(msg)
         if reason is not None:
             self._bad.append(reason)
             return None

@@ -59,9 +59,10 @@ def check(function: str = "all") -> None:
         from ..messages import render
         from ..settings import load_settings
 
-        warning = _copied_cells_warning(_user_namespace())
+        namespace = _user_namespace()
+        warning = _copied_cells_warning(namespace)
         settings = load_settings()
-        outcomes = _run(_user_namespace(), groups, settings)
+        outcomes = _run(namespace, groups, settings)
         text = f"{warning}{render(outcomes, registry.points(settings))}\n{ISOLATION_NOTE}"
     except KeyboardInterrupt:
         print(f"{call} was interrupted.")

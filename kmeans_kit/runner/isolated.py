@@ -58,6 +58,7 @@ from .jail import (
     hidden_stub,
     isolation,
     package_dir,
+    remove_tree,
     stub_source,
 )
 
@@ -168,7 +169,7 @@ class SubmissionRunner:
         """Stop the worker and remove its temporary directory."""
         self._stop()
         if self._tmp is not None:
-            _remove_tree(self._tmp)
+            remove_tree(self._tmp)
             self._tmp = None
 
     def __del__(self):  # a forgotten runner must not leave a process behind
@@ -212,7 +213,7 @@ class SubmissionRunner:
             argv, env, cwd = self._jailed.command(argv, env), None, self._tmp
         elif self.isolation.level == UID_ONLY:   # a scratch directory its uid owns
             cwd = os.path.join(self._tmp, "scratch")
-            _remove_tree(cwd)   # a restart starts clean
+            remove_tree(cwd)   # a restart starts clean
             os.mkdir(cwd)
             os.chmod(self._tmp, 0o711)   # its uid may pass through to the scratch
             self._jailed = self._jail(Path(cwd))
@@ -220,7 +221,7 @@ class SubmissionRunner:
             argv, env = self._jailed.command(argv, env), None
         else:
             cwd = os.path.join(self._tmp, "scratch")
-            _remove_tree(cwd)   # a restart starts clean
+            remove_tree(cwd)   # a restart starts clean
             os.mkdir(cwd)
             env = dict(os.environ, **env)
         try:
@@ -450,13 +451,6 @@ class SubmissionRunner:
         if jail is not None:   # its uid back, its cgroup gone
             jail.close()
         return code
-
-
-def _remove_tree(path: str) -> None:
-    """Remove a scratch tree of any depth (``shutil.rmtree`` recurses; coreutils' ``rm``
-    does not)."""
-    subprocess.run(["rm", "-rf", "--one-file-system", "--", path], capture_output=True,
-                   check=False)
 
 
 # --------------------------------------------------------------------------- the jail's view

@@ -268,10 +268,7 @@ class Jail:
         for path in self.shared:
             mounts += ["--bind", str(path), str(path)]
         wrapped += system + _parents(mounts, system) + mounts + ["--chdir", HOME]
-        environment = {name: os.environ[name] for name in _PASS_ENV if name in os.environ}
-        environment.update(env or {})
-        environment.update(HOME=HOME, PATH=f"{Path(sys.executable).parent}:/usr/local/bin:"
-                                            "/usr/bin:/bin", TMPDIR="/tmp")
+        environment = _environment(env, HOME, "/tmp")
         for name, value in environment.items():
             wrapped += ["--setenv", name, value]
         wrapped.append("--")
@@ -286,14 +283,32 @@ class Jail:
         if self.uid is None or self.scratch is None:
             raise RuntimeError("the uid-only level needs a root judge and a scratch directory")
         home = str(self.scratch)
-        environment = {name: os.environ[name] for name in _PASS_ENV if name in os.environ}
-        environment.update(env or {})
-        environment.update(HOME=home, TMPDIR=home, PWD=home,
-                           PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
+        environment = dict(_environment(env, home, home), PWD=home)
         return ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
                 "env", "-i", "-C", home, *(f"{k}={v}" for k, v in environment.items()),
                 *argv]
+
+
+def remove_tree(path: str | os.PathLike) -> None:
+    """Remove a scratch tree of any depth, never crossing into a mount below it.
+
+    coreutils' ``rm`` walks a tree of any depth; Python's ``shutil.rmtree`` recurses, and a
+    chain of directories deeper than the recursion limit made it fail and leave the scratch
+    behind.
+    """
+    subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], capture_output=True,
+                   check=False)
+
+
+def _environment(env: dict[str, str] | None, home: str, tmp: str) -> dict[str, str]:
+    """A jailed process's whole environment: what the jail keeps from the judge's, the
+    caller's ``env``, and its own home, temporary directory and PATH."""
+    environment = {name: os.environ[name] for name in _PASS_ENV if name in os.environ}
+    environment.update(env or {})
+    environment.update(HOME=home, TMPDIR=tmp,
+                       PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin")
+    return environment
 
 
 def _kill_uid(uid: int) -> None:

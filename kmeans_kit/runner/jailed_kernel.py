@@ -36,7 +36,7 @@ from pathlib import Path
 
 from traitlets import Float, Integer
 
-from .jail import JAIL, Jail, JailLimits, isolation
+from .jail import JAIL, Jail, JailLimits, isolation, remove_tree
 from .kernel_channel import GuardedKernelManager
 
 
@@ -144,17 +144,11 @@ def _mount_tmpfs(path: Path, megabytes: int, inodes: int) -> None:
 
 
 def _remove(private: Path) -> None:
-    """Remove the kernel's private directory, unmounting its scratch first if mounted.
-
-    coreutils' ``rm`` walks a tree of any depth (Python's ``shutil.rmtree`` recurses, and a
-    chain of directories deeper than the recursion limit made it fail and leave the
-    scratch behind); ``--one-file-system`` keeps it off anything still mounted below.
-    """
+    """Remove the kernel's private directory, unmounting its scratch first if mounted."""
     scratch = private / "work"
     if os.path.ismount(scratch):
         subprocess.run(["umount", "--lazy", str(scratch)], check=False, capture_output=True)
-    subprocess.run(["rm", "-rf", "--one-file-system", "--", str(private)], check=False,
-                   capture_output=True)
+    remove_tree(private)
 
 
 def _copy_regular_files(source: Path, target: Path, *, skip: tuple[str, ...],
