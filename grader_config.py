@@ -86,13 +86,14 @@ def course_config_line() -> str:
 def configure(c, root: str | os.PathLike) -> None:
     """Fill an nbgrader ``Config`` for the course rooted at ``root``."""
     # Imported here so that ``import grader_config`` stays light.
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
         ClearHiddenTests,
         ClearOutput,
         DeduplicateIds,
+        GetGrades,
         IgnorePattern,
         LimitOutput,
         OverwriteCells,
@@ -101,6 +102,7 @@ def configure(c, root: str | os.PathLike) -> None:
     )
 
     from kmeans_kit import sanitize
+    from kmeans_kit.adapters.feedback import FeedbackSummary, StudentTracebacks
     from kmeans_kit.adapters.nbgrader import (
         KitGrader,
         RepairSubmission,
@@ -125,6 +127,11 @@ def configure(c, root: str | os.PathLike) -> None:
     # a Content-Security-Policy in its <head> (kmeans_kit/templates/feedback/).
     c.HTMLExporter.extra_template_basedirs = [str(sanitize.TEMPLATES),
                                               str(sanitize.nbgrader_templates())]
+    # The feedback page is the kit's (kmeans_kit/templates/feedback/index.html.j2): points
+    # per function and per check, what awaits a grader, each mistake once, the student's
+    # own frames in tracebacks (kmeans_kit/adapters/feedback.py).
+    c.GenerateFeedback.preprocessors = [GetGrades, FeedbackSummary, StudentTracebacks,
+                                        CSSHTMLHeaderPreprocessor]
     c.Execute.timeout = CELL_TIMEOUT         # SurvivingExecute reads Execute's settings
     c.Execute.interrupt_on_timeout = True
     # nbclient waits only 4 s for a cell's last outputs, then nbgrader fails the

@@ -40,3 +40,15 @@ def duplicated_grade_ids(cells) -> dict[str, list[int]]:
         if gid is not None:
             where.setdefault(gid, []).append(index)
     return {gid: indexes for gid, indexes in where.items() if len(indexes) > 1}
+
+
+#: Cell metadata the grader (KitGrader) writes on the graded cell of each of the kit's
+#: checks: ``{"check": check id, "cause": what made it fail, or None}``. Failures with the
+#: same cause (a misconception, or the very same message) are one mistake, shown once.
+KIT = "kmeans_kit"
+
+
+def kit_check(cell: Mapping) -> dict:
+    """What the grader wrote on a kit check's graded cell ({} on any other cell)."""
+    meta = cell.get("metadata", {}).get(KIT)
+    return meta if isinstance(meta, dict) and isinstance(meta.get("check"), str) else {}

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from browser import page_facts
 from demo_course import REGRADED, STUDENTS
-from helpers import ASSIGNMENTS, DEMO_CLASS
+from helpers import ASSIGNMENTS, DEMO_CLASS, ROOT
 
 import grader_config
 from kmeans_kit.checks import registry
@@ -174,9 +175,44 @@ def test_feedback_shows_diagnosis_never_hidden_tests(run):
         assert "BEGIN HIDDEN TESTS" not in html and "grade(&quot;" not in html \
             and 'grade("' not in html, student
     html = (course.root / "feedback" / "tamper_numpy" / "kmeans" / "kmeans.html").read_text()
-    nearest = grades["tamper_numpy"]["assign_nearest"].output.splitlines()
-    assert "output_error" in html                       # a failed check is an error output
-    assert len(nearest) > 2 and all(line in html for line in nearest[:4])  # with its diagnosis
+    first = next(g for gid, g in grades["tamper_numpy"].items()
+                 if gid in CHECKS and g.score < g.max_score).output.splitlines()
+    assert 'class="kit-check failed"' in html            # a failed check, shown as failed
+    assert len(first) > 2 and all(line in html for line in first[:4])  # with its diagnosis
+
+
+def _page(course, student: str) -> Path:
+    return course.root / "feedback" / student / "kmeans" / "kmeans.html"
+
+
+def test_the_feedback_page_reads_at_a_glance(run):
+    """What Chromium shows: points per function (the gradebook's), what awaits a grader,
+    every picture loaded, no line wider than the page, each mistake in full once, no hidden
+    test, no path of the grader's."""
+    course, _, grades, _ = run
+    awaiting = sum(g.max_score for gid, g in grades["solution"].items() if gid not in CHECKS)
+    pages = {student: page_facts(_page(course, student))
+             for student in ("solution", "tamper_numpy", "hanging_assign")}
+    assert f"{FULL:g} / {FULL:g} autograded, {awaiting:g} points awaiting a grader" in \
+        pages["solution"]["text"]
+    assert "awaiting grading" in pages["solution"]["text"]
+    for student, facts in pages.items():
+        for part in PARTS:
+            earned = sum(g.score for gid, g in grades[student].items()
+                         if gid in CHECKS and gid.startswith(part + "_"))
+            assert re.search(rf"\b{part}\s+{earned:g} / {_part_max(part):g}\b",
+                             facts["text"]), (student, part)
+        assert facts["wide"] == [] and facts["scroll_width"] <= facts["width"], student
+        assert "BEGIN HIDDEN TESTS" not in facts["text"] and 'grade("' not in facts["text"]
+        assert "site-packages" not in facts["text"] and str(ROOT) not in facts["text"], student
+    assert len(pages["solution"]["images"]) >= 5
+    assert all(image["loaded"] for image in pages["solution"]["images"])
+    hanging = pages["hanging_assign"]["text"]
+    # the hang stops all five checks of assign (and the loop's): shown once, pointed back to
+    assert hanging.count("The same mistake as assign.output above") == 4
+    assert hanging.count("None of the checks of `assign` can be judged") <= 2
+    assert hanging.count("KeyboardInterrupt                         Traceback") == 1
+    assert "the same error as in In [" in hanging
 
 
 def test_feedback_shows_the_notebooks_pictures(run):

@@ -541,12 +541,19 @@ for n in range(4):
             block[i] = 1
         with open(f"/dev/shm/hoard{n}", "wb") as f:
             f.write(b"x" * (12 * 2**20))
-        print("held", flush=True)
-        time.sleep(3)
+        open(f"/dev/shm/ready{n}", "w").close()
+        # Hold until all four hold at once (or 10 s): on a loaded machine the first could
+        # otherwise be gone before the last has started.
+        end = time.monotonic() + 10
+        while time.monotonic() < end and \
+                sum(os.path.exists(f"/dev/shm/ready{i}") for i in range(4)) < 4:
+            time.sleep(0.05)
         os._exit(0)
     children.append(pid)
-for pid in children:
-    os.waitpid(pid, 0)
+for pid in children:   # a child the memory limit killed may have held for a while first
+    _, status = os.waitpid(pid, 0)
+    print("held" if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else "killed",
+          flush=True)
 """
 def test_the_jail_is_bounded_as_a_whole_not_per_process(tmp_path):
     """Forked children each within their own RLIMIT_AS, plus their RAM disk, held more than

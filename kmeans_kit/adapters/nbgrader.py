@@ -150,9 +150,13 @@ class KitGrader(_KitChecks):
                   if cell.cell_type == "code" and cells.is_graded_test(cell)}
         pending = resources.pop(_PENDING, None) or self._start(nb)
         outcomes = self._outcomes(nb, pending)
+        for cell in nb.cells:  # what a submission wrote there is not the grader's word
+            cell.metadata.pop(cells.KIT, None)
         for cell_id, cell in graded.items():
             if cell_id in outcomes:
-                cell.outputs = [_output(outcomes[cell_id])]
+                outcome = outcomes[cell_id]
+                cell.outputs = [_output(outcome)]
+                cell.metadata[cells.KIT] = {"check": outcome.check_id, "cause": _cause(outcome)}
         for cell in nb.cells:
             note = cell.metadata.pop(_REPAIRED, None)
             if note and cell.cell_type == "code":
@@ -269,7 +273,9 @@ class SurvivingExecute(Execute):
         rejected_before = self._rejected_count()
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
-            why = None
+            why = None if self._interrupted_at is None else (
+                f"The grader interrupted this cell: it ran for more than {self.timeout} s, "
+                "the limit for one cell (a loop that never ends, or far too slow).")
         except KernelKilled as exc:
             self._died_in, self._skip_why = index, "the kernel was stopped in an earlier cell"
             why = (f"The grader stopped the kernel in this cell: {exc}. The cells below were "
@@ -462,6 +468,14 @@ def _wanted(nb: NotebookNode) -> list[str]:
     kit_ids = registry.grade_ids()
     return [kit_ids[cells.grade_id(cell)] for cell in nb.cells
             if cells.is_graded_test(cell) and cells.grade_id(cell) in kit_ids]
+
+
+def _cause(outcome: Outcome) -> str | None:
+    """What made a check fail, for showing each mistake once: the misconception it names,
+    else its message (a crash or a hang reads the same under every check it stops)."""
+    if outcome.passed:
+        return None
+    return outcome.misconception or outcome.message
 
 
 def _output(outcome: Outcome) -> NotebookNode:

@@ -45,8 +45,8 @@ def check(function: str = "all") -> None:
     if os.environ.get(_WORKER_ENV):
         return   # the grader is loading this notebook: its checks run elsewhere
     if _autograding():
-        print(f"check({function!r}): skipped while autograding; your graded results are "
-              f"decided outside this notebook and appear in your feedback.")
+        print(f"check({function!r}) is not run while grading: the graded results, decided "
+              f"outside your notebook, are in your feedback, below this cell.")
         return
     call = f"check({function!r})"
     try:

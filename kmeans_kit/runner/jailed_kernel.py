@@ -93,8 +93,11 @@ class JailedKernelManager(GuardedKernelManager):
         env = kw.get("env") or {}
         keep = {name: env[name] for name in ("NBGRADER_EXECUTION", "KMEANS_KIT_PROFILE",
                                              "MPLBACKEND") if name in env}
-        # Caches go to the jail's private /tmp, not next to the notebook.
-        keep.update(IPYTHONDIR="/tmp/ipython", MPLCONFIGDIR="/tmp/matplotlib")
+        # Caches go to the jail's private /tmp, not next to the notebook. joblib (under
+        # scikit-learn's KMeans) would look for lscpu to count cores, which the jail has
+        # not, and warn in the student's feedback; the jail's processes are bounded anyway.
+        keep.update(IPYTHONDIR="/tmp/ipython", MPLCONFIGDIR="/tmp/matplotlib",
+                    LOKY_MAX_CPU_COUNT="1")
         keep.setdefault("MPLBACKEND", "Agg")
         return jail.command(cmd, keep), kw
 
