@@ -87,6 +87,7 @@ def configure(c, root: str | os.PathLike) -> None:
     """Fill an nbgrader ``Config`` for the course rooted at ``root``."""
     # Imported here so that ``import grader_config`` stays light.
     from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+    from nbgrader.converters import GenerateAssignment
     from nbgrader.preprocessors import (
         AssignLatePenalties,
         CheckCellMetadata,
@@ -104,7 +105,9 @@ def configure(c, root: str | os.PathLike) -> None:
     from kmeans_kit import sanitize
     from kmeans_kit.adapters.feedback import FeedbackSummary, StudentTracebacks
     from kmeans_kit.adapters.nbgrader import (
+        AddCheckCells,
         KitGrader,
+        OmitCheckCells,
         RepairSubmission,
         SanitizeStudentHTML,
         StartKitChecks,
@@ -115,6 +118,10 @@ def configure(c, root: str | os.PathLike) -> None:
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    # The student's release has no cell per check: they come from the gradebook when
+    # grading, after the cell where the student ran check() (AddCheckCells, below).
+    c.GenerateAssignment.preprocessors = [
+        *GenerateAssignment.class_traits()["preprocessors"].default(), OmitCheckCells]
     # A graded cell the student deleted comes back (and is graded like the others).
     c.OverwriteCells.add_missing_cells = True
     # Every page nbgrader renders (feedback, formgrader's formgrade page) sanitises the
@@ -153,6 +160,7 @@ def configure(c, root: str | os.PathLike) -> None:
         RepairSubmission,
         ClearOutput,
         DeduplicateIds,
+        AddCheckCells,
         OverwriteKernelspec,
         OverwriteCells,
         CheckCellMetadata,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 
 import nbformat
 import pytest
+from helpers import SOURCE
 from traitlets.config import Config
 
 import grader_config
+from kmeans_kit import cells
 from kmeans_kit.adapters import nbgrader as kit
+from kmeans_kit.checks import registry
 from kmeans_kit.protocol import Outcome
 
 
@@ -133,3 +139,64 @@ def test_an_unreadable_submission_is_kept_aside_and_replaced_by_the_release_with
     replaced = nbformat.read(str(broken), as_version=4)
     assert "could not be read, so it could not be graded" in replaced.cells[0].source
     assert [c.source for c in replaced.cells[1:]] == [c.source for c in _notebook().cells]
+
+
+def _kit_cells(nb) -> list[str]:
+    ids = registry.grade_ids()
+    return [cells.grade_id(c) for c in nb.cells if cells.grade_id(c) in ids]
+
+
+def test_the_release_leaves_out_every_check_cell_and_nothing_else():
+    source = nbformat.read(str(SOURCE), as_version=4)
+    assert len(_kit_cells(source)) == len(registry.CHECKS)
+    nb, _ = kit.OmitCheckCells().preprocess(nbformat.from_dict(source), {})
+    assert _kit_cells(nb) == []
+    assert len(nb.cells) == len(source.cells) - len(registry.CHECKS)
+    assert {"pitfall_fix", "pitfall_answer"} <= {cells.grade_id(c) for c in nb.cells}
+
+
+def _gradebook(tmp_path, source, monkeypatch) -> str:
+    """A gradebook that knows the source notebook's graded cells, as generate_assignment
+    leaves it."""
+    from nbgrader.api import Gradebook
+
+    # nbgrader creates the database with alembic's command, installed beside this Python.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment("kmeans")
+        gradebook.add_notebook("kmeans", "kmeans")
+        for cell in source.cells:
+            meta = cells.nbgrader(cell)
+            if meta.get("grade"):
+                gradebook.add_grade_cell(meta["grade_id"], "kmeans", "kmeans",
+                                         max_score=meta["points"], cell_type=cell.cell_type)
+            if meta.get("grade_id"):
+                gradebook.add_source_cell(meta["grade_id"], "kmeans", "kmeans",
+                                          cell_type=cell.cell_type, source=cell.source,
+                                          locked=bool(meta.get("locked")),
+                                          checksum=f"sum-{meta['grade_id']}")
+    return url
+
+
+def test_grading_puts_each_check_cell_back_after_the_check_the_student_ran(tmp_path,
+                                                                          monkeypatch):
+    source = nbformat.read(str(SOURCE), as_version=4)
+    url = _gradebook(tmp_path, source, monkeypatch)
+    resources = {"nbgrader": {"db_url": url, "notebook": "kmeans",
+                              "assignment": "kmeans"}}
+    release, _ = kit.OmitCheckCells().preprocess(nbformat.from_dict(source), {})
+    nb, _ = kit.AddCheckCells().preprocess(release, resources)
+    assert _kit_cells(nb) == [check.grade_id for check in registry.CHECKS]
+    for group in registry.GROUPS:
+        at = next(i for i, c in enumerate(nb.cells) if c.source.strip() == f'check("{group}")')
+        ids = [cells.grade_id(c) for c in nb.cells[at + 1:at + 1 + len(registry.group(group))]]
+        assert ids == [check.grade_id for check in registry.group(group)], group
+    added = next(c for c in nb.cells if cells.grade_id(c) == "assign_ties")
+    original = next(c for c in source.cells if cells.grade_id(c) == "assign_ties")
+    assert added.source == original.source and added.id == "assign_ties"
+    assert cells.nbgrader(added)["points"] == cells.nbgrader(original)["points"]
+    assert cells.nbgrader(added)["checksum"] == "sum-assign_ties"
+    again, _ = kit.AddCheckCells().preprocess(nbformat.from_dict(nb), resources)
+    assert again.cells == nb.cells   # a cell already there stays as it is

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 from helpers import ASSIGNMENTS, ROOT, SOURCE
 from mutants.correct import submission
+from nbgrader.api import Gradebook
 
 from kmeans_kit import build, messages
 from kmeans_kit.adapters import nbgrader as nbgrader_adapter
@@ -146,8 +147,11 @@ def test_a_change_reaches_the_release(changed, tmp_path):
     source = tmp_path / "source"
     shutil.copytree(ASSIGNMENTS / "source", source)
     build.build_source(source, changed)
-    released = nbformat.read(str(Course.create(tmp_path / "course", source).release()), 4)
-    graded = _graded(released)
-    assert graded["assign_ties"].metadata["nbgrader"]["points"] == 5
-    assert NEW_TITLE in graded["update_means"].source
-    assert "grade(" not in graded["update_means"].source   # the hidden test stays hidden
+    course = Course.create(tmp_path / "course", source)
+    released = nbformat.read(str(course.release()), 4)
+    # The student's release has no cell per check (the grader adds them from the gradebook);
+    # the gradebook holds each with the course's points and the registry's words.
+    assert set(_graded(released)) == {"pitfall_fix", "pitfall_answer"}
+    with Gradebook(course.db_url) as gradebook:
+        assert gradebook.find_graded_cell("assign_ties", "kmeans", "kmeans").max_score == 5
+        assert NEW_TITLE in gradebook.find_source_cell("update_means", "kmeans", "kmeans").source

@@ -51,6 +51,18 @@ def test_release_holds_no_solution_and_no_hidden_test():
     assert leaked == []
 
 
+def test_the_release_shows_check_cells_not_a_placeholder_per_check():
+    """The grader adds each check's graded cell from the gradebook (AddCheckCells); the
+    student sees the check cells they run, and only the hand-graded answers carry points."""
+    nb = nbformat.read(str(RELEASE), as_version=4)
+    assert set(_nbgrader(nb)) >= {"pitfall_fix", "pitfall_answer"}
+    assert {gid for gid, (_, meta) in _nbgrader(nb).items() if meta.get("grade")} == \
+        {"pitfall_fix", "pitfall_answer"}
+    calls = [c.source.strip() for c in nb.cells if c.source.strip().startswith("check(")]
+    assert calls == ['check("assign")', 'check("update")', 'check("converged")',
+                     'check("lloyd")']
+
+
 def test_nbgrader_metadata_is_valid_schema_3():
     from nbgrader.nbgraderformat import MetadataValidator
 

@@ -29,6 +29,7 @@ finds.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -38,13 +39,13 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.notebooknode import NotebookNode
-from nbformat.v4 import new_output
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Float, Unicode
 
 from .. import cells, sanitize
 from ..messages import failure_text, outcome_line
-from ..protocol import Outcome, grade_id
+from ..protocol import GROUPS, Outcome, grade_id
 from ..runner.jail import JAIL, UID_ONLY, isolation
 from ..runner.kernel_channel import (
     MAX_MESSAGE_BYTES,
@@ -436,6 +437,86 @@ def replace_unreadable(assignment: str, student: str, notebooks: list[str]) -> N
                   student, path, why)
 
 
+class OmitCheckCells(NbGraderPreprocessor):
+    """Leave the kit's graded check cells out of the student's release.
+
+    The source notebook has one graded cell per check (written from the registry by
+    ``kmeans-kit release``), and ``generate_assignment`` records each in the gradebook
+    (``SaveCells``) before this step, the last of ``c.GenerateAssignment.preprocessors``,
+    takes them out: the student's notebook has the check cells they run, not a placeholder
+    per check. :class:`AddCheckCells` puts them back when grading.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        kit_ids = _kit_grade_ids()
+        nb.cells = [cell for cell in nb.cells
+                    if not (cells.is_graded_test(cell) and cells.grade_id(cell) in kit_ids)]
+        return nb, resources
+
+
+class AddCheckCells(NbGraderPreprocessor):
+    """Give a submission the graded cell of each of the kit's checks, from the gradebook.
+
+    Placed before nbgrader's ``OverwriteCells``. The release has none of them
+    (:class:`OmitCheckCells`): each group's go after the cell where the student runs
+    ``check("<group>")``, else after the group's solution cell, else at the end, with the
+    source and points the gradebook holds -- so the feedback shows each check's result
+    where the student checked the function. A cell of that ``grade_id`` already in the
+    submission (an older release) is left where it is.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        from nbgrader.api import Gradebook
+        from nbgrader.nbgraderformat import SCHEMA_VERSION
+
+        kit_ids = _kit_grade_ids()
+        present = {cells.grade_id(cell) for cell in nb.cells}
+        ids = {cell.get("id") for cell in nb.cells}
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            notebook = gradebook.find_notebook(info["notebook"], info["assignment"])
+            points = {cell.name: cell.max_score for cell in notebook.grade_cells}
+            sources = {cell.name: cell for cell in notebook.source_cells
+                       if cell.name in kit_ids and cell.name in points and
+                       cell.name not in present}
+            missing = [(name, sources[name].source, sources[name].checksum,
+                        sources[name].locked) for name in kit_ids if name in sources]
+        for group in GROUPS:
+            new = []
+            for name, source, checksum, locked in missing:
+                if kit_ids[name].split(".", 1)[0] != group:
+                    continue
+                cell = new_code_cell(source, id=name if name not in ids else f"{name}-graded")
+                cell.metadata.update(editable=False, deletable=False, nbgrader={
+                    "grade": True, "grade_id": name, "locked": locked, "points": points[name],
+                    "solution": False, "task": False, "checksum": checksum,
+                    "schema_version": SCHEMA_VERSION})
+                new.append(cell)
+            if new:
+                at = _after_check(nb, group)
+                nb.cells[at:at] = new
+        return nb, resources
+
+
+def _after_check(nb: NotebookNode, group: str) -> int:
+    """Where a group's check cells go: after ``check("<group>")``, else its solution."""
+    call = re.compile(rf"^\s*check\(\s*[\"']{group}[\"']\s*\)\s*(#.*)?$", re.M)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and call.search(cell.source):
+            return index + 1
+    for index, cell in enumerate(nb.cells):
+        if cells.grade_id(cell) == f"{group}_solution":
+            return index + 1
+    return len(nb.cells)
+
+
+def _kit_grade_ids() -> dict[str, str]:
+    """grade_id -> check id, for every check of the registry, in registry order."""
+    from ..checks import registry
+
+    return registry.grade_ids()
+
+
 class SanitizeStudentHTML(SanitizeHTML):
     """Clean the student's HTML in the notebook nbgrader stores (see :mod:`kmeans_kit.sanitize`).
 
@@ -463,9 +544,7 @@ class SanitizeStudentHTML(SanitizeHTML):
 
 def _wanted(nb: NotebookNode) -> list[str]:
     """The kit's check ids that have a graded cell in ``nb``, in notebook order."""
-    from ..checks import registry
-
-    kit_ids = registry.grade_ids()
+    kit_ids = _kit_grade_ids()
     return [kit_ids[cells.grade_id(cell)] for cell in nb.cells
             if cells.is_graded_test(cell) and cells.grade_id(cell) in kit_ids]
 
