@@ -48,12 +48,17 @@ class Submission:
         Where it came from (a path, or ``"<notebook>"``), for messages.
     cells : tuple of int
         For a notebook, the index (from 0, counting every cell) of the cell each
-        source came from; messages count from 1, as a reader of the notebook does.
+        source came from.
+    names : tuple of str
+        For a notebook, what messages call each of those cells: its prompt once the
+        notebook has run from top to bottom (``In [14]``), as in the feedback page and
+        after Restart & Run All. Empty cells never run and take no number.
     """
 
     sources: tuple[str, ...]
     origin: str = "<submission>"
     cells: tuple[int, ...] = ()
+    names: tuple[str, ...] = ()
 
     @classmethod
     def from_source(cls, source: str, origin: str = "<submission>") -> Submission:
@@ -102,8 +107,17 @@ class Submission:
         selected = [(i, cell) for i, cell in code if is_solution(cell) or _is_setup(cell)]
         if not selected:
             selected = [(i, cell) for i, cell in code if not is_graded_test(cell)]
+        prompts = {}
+        for index, cell in code:
+            if _text(cell["source"]).strip():
+                prompts[index] = f"In [{len(prompts) + 1}]"
         return cls(tuple(_plain_python(_text(cell["source"])) for _, cell in selected), origin,
-                   tuple(i for i, _ in selected))
+                   tuple(i for i, _ in selected),
+                   tuple(prompts.get(i, f"cell {i + 1}") for i, _ in selected))
+
+    def name(self, cell: int) -> str:
+        """What messages call the notebook cell ``cell`` (an index from :attr:`cells`)."""
+        return dict(zip(self.cells, self.names)).get(cell, f"cell {cell + 1}")
 
 
 def _text(source) -> str:

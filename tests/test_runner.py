@@ -121,6 +121,21 @@ def test_output_and_warnings_are_captured_per_call():
     assert backend.strip("'").lower() == "agg"
 
 
+def test_a_raise_in_a_notebook_cell_is_named_by_the_cells_prompt():
+    """Frames name the cell as the feedback page and Run All show it (In [n]), not by an
+    index the student never sees."""
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "source": "# notes", "metadata": {}},
+        {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []},
+        {"cell_type": "code", "source": "", "metadata": {}, "outputs": []},
+        {"cell_type": "code", "source": "def converged(a, b):\n    return a[99]\n",
+         "metadata": {}, "outputs": []}]}
+    with SubmissionRunner(Submission.from_notebook(nb), FAST) as runner:
+        raised = runner("converged", LABELS, LABELS).raised
+    assert raised.type_name == "IndexError"
+    assert 'File "In [2]", line 2, in converged' in raised.traceback_tail
+
+
 # --------------------------------------------------------------------------- misbehaviour
 # The hanging rows wait for the per-call limit on purpose, twice: a shorter one for them.
 SHORT_CALLS = FAST.with_(limits=dataclasses.replace(FAST.limits, call_seconds=1.0))

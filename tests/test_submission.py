@@ -31,6 +31,9 @@ def test_nbgrader_notebook_runs_setup_and_solution_cells_only():
     submission = Submission.from_path(SUBMISSIONS / "correct.ipynb")
     # 0 markdown, 1 kit-setup, 2 plotting, 3-5 solutions, 6 check(), 7 hidden test
     assert submission.cells == (1, 3, 4, 5)
+    # named by their prompts after Run All: every non-empty code cell takes a number
+    assert submission.names == ("In [1]", "In [3]", "In [4]", "In [5]")
+    assert submission.name(4) == "In [4]"
     code = "\n".join(submission.sources)
     assert "def assign" in code and "def update" in code and "def converged" in code
     assert "plotting cell" not in code and "hidden test cell" not in code
@@ -64,6 +67,9 @@ def test_graded_test_cells_never_run_and_setup_tag_alone_selects():
     tagged = Submission.from_notebook(_notebook(("a = 1", {"tags": [SETUP_TAG]}), ("b = 2", {}),
                                                 ("c = 3", answer_cell)))
     assert tagged.cells == (0, 2)
+    assert tagged.names == ("In [1]", "In [3]")
+    gaps = Submission.from_notebook(_notebook(("", {}), ("x = 1", {}), ("  \n", {}), ("y", {})))
+    assert gaps.names == ("cell 1", "In [1]", "cell 3", "In [2]")  # an empty cell takes no number
     # JSON may keep a cell's source as a list of lines.
     lines = Submission.from_notebook(_notebook((["a = 1\n", "b = 2"], {})))
     assert lines.sources == ("a = 1\nb = 2",)

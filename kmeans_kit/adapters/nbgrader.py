@@ -262,11 +262,11 @@ class SurvivingExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         if self._died_in is None and self._remaining() <= 0:
-            self._died_in, self._skip_why = index, (
+            self._died_in, self._skip_why = "the cell above", (
                 f"the notebook used up its {self.notebook_seconds:g} s before this cell")
         if self._died_in is not None:
             cell.outputs = [new_output("stream", name="stdout", text=(
-                f"Not run: {self._skip_why} (see cell {self._died_in}).\n"))]
+                f"Not run: {self._skip_why} (see {self._died_in}).\n"))]
             return cell, resources
         self._interrupted_at = None
         self.iopub_timeout = max(1, min(self._iopub_seconds, int(self._remaining())))
@@ -278,11 +278,13 @@ class SurvivingExecute(Execute):
                 f"The grader interrupted this cell: it ran for more than {self.timeout} s, "
                 "the limit for one cell (a loop that never ends, or far too slow).")
         except KernelKilled as exc:
-            self._died_in, self._skip_why = index, "the kernel was stopped in an earlier cell"
+            self._died_in, self._skip_why = _prompt(cell, index), \
+                "the kernel was stopped in an earlier cell"
             why = (f"The grader stopped the kernel in this cell: {exc}. The cells below were "
                    "not run.")
         except DeadKernelError:
-            self._died_in, self._skip_why = index, "the kernel died in an earlier cell"
+            self._died_in, self._skip_why = _prompt(cell, index), \
+                "the kernel died in an earlier cell"
             why = ("The kernel died while running this cell: the code ended its own process "
                    "(os._exit, sys.exit in a thread...), crashed, or ran out of memory. The "
                    "cells below were not run.")
@@ -340,6 +342,12 @@ class SurvivingExecute(Execute):
             return None
 
 
+def _prompt(cell: NotebookNode, index: int) -> str:
+    """How the feedback page shows a cell that ran: its prompt, ``In [14]``."""
+    count = cell.get("execution_count")
+    return f"In [{count}]" if isinstance(count, int) else f"cell {index + 1}"
+
+
 #: Cell metadata where RepairSubmission leaves, for KitGrader, what it did to a cell.
 _REPAIRED = "kmeans_kit_repaired"
 
@@ -379,14 +387,13 @@ class RepairSubmission(NbGraderPreprocessor):
             elif "nbgrader" in meta and meta["nbgrader"].get("schema_version") != SCHEMA_VERSION:
                 meta["nbgrader"]["schema_version"] = SCHEMA_VERSION
         for gid, indexes in cells.duplicated_grade_ids(nb.cells).items():
-            last = indexes[-1]
             for index in indexes[:-1]:
                 cell = nb.cells[index]
                 was_solution = cells.is_solution(cell)
                 del cell.metadata["nbgrader"]
                 if was_solution and cell.cell_type == "code":
                     cell.metadata.setdefault("tags", []).append(SETUP_TAG)
-                self._note(cell, f"it is a copy of the graded cell {gid!r} (cell {last + 1} "
+                self._note(cell, f"it is a copy of the graded cell {gid!r} (the last copy "
                                  f"is the one graded); delete the copy you do not need")
         return nb, resources
 

@@ -79,7 +79,7 @@ _UNSENDABLE = ("what the submission's function returned, or left in its argument
                "be passed to the checker as plain data")
 #: The failures a worker reports itself; the others are the runner's findings.
 _WORKER_FAILURES = (FailureKind.TIMEOUT, FailureKind.EXIT, FailureKind.MEMORY, FailureKind.CRASH)
-# How a load failure reads: "Cell 4 of your notebook <words> (<detail>)".
+# How a load failure reads: "Cell In [4] of your notebook <words> (<detail>)".
 _LOAD_WORDS = {FailureKind.TIMEOUT: "did not finish in time",
                FailureKind.OUTPUT: "printed far too much",
                FailureKind.CRASH: "crashed the process running it",
@@ -254,7 +254,8 @@ class SubmissionRunner:
         limits = self._limits
         cell = None
         payload = {"limits": dataclasses.asdict(limits), "forbidden": list(self.settings.forbidden),
-                   "sources": list(self.submission.sources), "cells": list(self.submission.cells)}
+                   "sources": list(self.submission.sources), "cells": list(self.submission.cells),
+                   "names": list(self.submission.names)}
         try:
             header, _ = wire.receive(self._response, time.monotonic() + _STARTUP_SECONDS)
             if header.get("op") != "ready":
@@ -277,7 +278,7 @@ class SubmissionRunner:
         except Exception as exc:  # noqa: BLE001 - any failure here is the submission's
             where = "Loading your code" if cell is None else (
                 "Your file" if not self.submission.cells else
-                f"Cell {cell + 1} of your notebook")
+                f"Cell {self.submission.name(cell)} of your notebook")
             failure = self._after_death(exc, seconds)
             self._broken = dataclasses.replace(failure, detail=(
                 f"{where} {_LOAD_WORDS[failure.failure]} ({failure.detail}). None of your "
@@ -286,7 +287,8 @@ class SubmissionRunner:
             self._stop()
 
     def _cell_name(self, cell) -> str:
-        return "your file" if not self.submission.cells else f"cell {cell + 1}"
+        return "your file" if not self.submission.cells else \
+            f"cell {self.submission.name(cell)}"
 
     def _call(self, function: str, args: tuple) -> CallResult:
         limits = self._limits

@@ -85,7 +85,7 @@ class _Worker:
         # A write past RLIMIT_FSIZE then fails with an OSError instead of killing us.
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
-    def _load(self, sources: list[str], cells: list[int]) -> dict:
+    def _load(self, sources: list[str], cells: list[int], names: list[str]) -> dict:
         import builtins
         import linecache
         import warnings
@@ -99,7 +99,9 @@ class _Worker:
         for position, source in enumerate(sources):
             cell = cells[position] if position < len(cells) else position
             send(self.response_fd, {"op": "progress", "cell": cell})
-            filename = f"<cell {cell + 1}>" if cells else "<submission>"
+            # Frames read as the student's prompts ("In [14]", line 2), never a path.
+            filename = (names[position] if position < len(names) else f"cell {cell + 1}") \
+                if cells else "<submission>"
             linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
             try:
                 with warnings.catch_warnings():
@@ -134,7 +136,8 @@ class _Worker:
         # which stays as the backstop for code that never returns to the interpreter.
         self.call_seconds = payload["limits"].get("call_seconds")
         os.environ["KMEANS_KIT_WORKER"] = "1"   # in-notebook check() cells become no-ops
-        send(self.response_fd, self._load(payload["sources"], payload["cells"]))
+        send(self.response_fd, self._load(payload["sources"], payload["cells"],
+                                          payload.get("names", [])))
         while True:
             try:
                 header, args = receive(self.request_fd)
