@@ -9,11 +9,12 @@ with the session by tests/conftest.py, which runs this file last (tests/demo_cou
 import csv
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
-from browser import page_facts
+from browser import page_facts, screenshot
 from demo_course import REGRADED, STUDENTS
 from helpers import ASSIGNMENTS, DEMO_CLASS, ROOT
 
@@ -185,7 +186,7 @@ def _page(course, student: str) -> Path:
     return course.root / "feedback" / student / "kmeans" / "kmeans.html"
 
 
-def test_the_feedback_page_reads_at_a_glance(run):
+def test_the_feedback_page_reads_at_a_glance(run, tmp_path):
     """What Chromium shows: points per function (the gradebook's), what awaits a grader,
     every picture loaded, no line wider than the page, each mistake in full once, no hidden
     test, no path of the grader's."""
@@ -213,6 +214,42 @@ def test_the_feedback_page_reads_at_a_glance(run):
     assert hanging.count("None of the checks of `assign` can be judged") <= 2
     assert hanging.count("KeyboardInterrupt                         Traceback") == 1
     assert "the same error as in In [" in hanging
+    # and on screen, the summary at the top marks the failed checks in red
+    top = screenshot(_page(course, "hanging_assign"), tmp_path / "top.png", height=700)
+    assert _colours(top)["red"] > 200
+
+
+def test_a_grader_s_score_replaces_awaiting_grading(run, tmp_path):
+    """Once a grader has scored the hand-graded answers (here through nbgrader's API, as
+    formgrader does), the page shows their points and the total is a plain score."""
+    from nbgrader.api import Gradebook
+
+    course, _, grades, _ = run
+    copy = Course(shutil.copytree(course.root, tmp_path / "course", symlinks=True))
+    manual = {gid: g for gid, g in grades["solution"].items() if gid not in CHECKS}
+    with Gradebook(copy.db_url) as gradebook:
+        for gid, grade in manual.items():   # what formgrader's grade API does
+            scored = gradebook.find_grade(gid, "kmeans", "kmeans", "solution")
+            scored.manual_score, scored.needs_manual_grade = grade.max_score - 1, False
+        gradebook.db.commit()
+    copy.nbgrader("generate_feedback", "kmeans", "--force", "--student=solution")
+    text = page_facts(_page(copy, "solution"))["text"]
+    worth = FULL + sum(g.max_score for g in manual.values())
+    assert "awaiting" not in text
+    assert f"score {worth - len(manual):g} / {worth:g}" in text
+    png = screenshot(_page(copy, "solution"), tmp_path / "top.png", height=700)
+    colours = _colours(png)
+    assert colours["green"] > 200 and colours["red"] == 0   # ✓ marks, and no ✗
+
+
+def _colours(png: Path) -> dict[str, int]:
+    """How many pixels of the summary's pass (green) and fail (red) colour a picture has."""
+    from PIL import Image
+
+    pixels = Image.open(png).convert("RGB").get_flattened_data()
+    near = lambda rgb, ref: all(abs(a - b) < 20 for a, b in zip(rgb, ref))  # noqa: E731
+    return {"green": sum(near(p, (43, 122, 43)) for p in pixels),
+            "red": sum(near(p, (192, 57, 43)) for p in pixels)}
 
 
 def test_feedback_shows_the_notebooks_pictures(run):
