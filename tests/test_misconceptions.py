@@ -105,3 +105,25 @@ def test_other_spellings_of_a_misconception_get_the_same_diagnosis(label):
     assert any(o.function == name.split(".")[0] for o in failed)
     assert {o.misconception for o in failed} == {name}, \
         {o.check_id: o.misconception for o in failed}
+
+
+def test_only_two_features_is_shown_on_one_point_with_three(outcomes):
+    """The 2-D formula is wrong for d >= 3: shown on a single point whose third feature
+    decides (and for d = 1, where it crashes, named all the same)."""
+    failed = {o.check_id: o for o in outcomes("assign.first_two_features") if not o.passed}
+    nearest = failed["assign.nearest"]
+    assert "one point, three features" in nearest.message
+    assert len(nearest.details["args"][0].index) == 1
+    assert "IndexError" in failed["assign.output"].message   # the d = 1 crash, named too
+
+
+def test_the_empty_cluster_rule_is_said_when_update_crashes_on_one(outcomes):
+    [outcome] = [o for o in outcomes("update.crashes_on_empty") if not o.passed]
+    assert "KeyError" in outcome.message and "keep that cluster's current mean" in outcome.message
+
+
+def test_dropping_an_empty_cluster_is_worded_for_its_effect_not_one_idiom(outcomes):
+    for name in ("update.drops_empty_cluster", "update.k_from_labels"):
+        [outcome] = [o for o in outcomes(name) if not o.passed]
+        title = BY_NAME[name].title
+        assert "groupby" not in title and "fewer than k" in outcome.message, name

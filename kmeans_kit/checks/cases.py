@@ -120,6 +120,8 @@ HAND_PICKED: dict[str, tuple[Case, ...]] = {
                     "a repeated mean (a tie between means 1 and 3)", columns=("s", "t")),
         assign_case([[3, -2], [0, 4], [-5, 1]], [[0, 0], [-4, 0], [2, 2]],
                     "integer data (int64 columns)", columns=("count", "score"), dtype=np.int64),
+        assign_case([[0, 0, 5]], [[0, 0, 0], [1, 1, 5]],
+                    "one point, three features (the third decides)", columns=("a", "b", "c")),
         assign_case([[0.5], [3.0], [9.5], [6.0]], [[1.0], [8.0]], "one feature",
                     columns=("petal length (cm)",)),
         assign_case([[0, 0, 1], [4, 4, 4], [1, 0, 0]], [[4, 4, 3], [0, 1, 0]],
@@ -136,6 +138,8 @@ HAND_PICKED: dict[str, tuple[Case, ...]] = {
         update_case([[1, 2], [2, 2], [4, 5], [-1, 0], [0, 3]], [1, 0, 1, 0, 0],
                     [[0, 0], [0, 0]], "integer data whose means are not whole",
                     columns=("count", "score"), dtype=np.int64),
+        update_case([[1, 2, 3]], [0], [[0, 0, 0]], "one point, three features",
+                    columns=("a", "b", "c")),
         update_case([[0.5], [3.0], [9.5], [6.0]], [1, 1, 0, 0], [[8.0], [1.0]],
                     "one feature, labels not in order", columns=("petal length (cm)",)),
         update_case([[0, 0, 1], [4, 4, 4], [1, 0, 0]], [0, 1, 0], [[1, 1, 1], [3, 3, 3]],
@@ -180,6 +184,11 @@ PROBES: dict[str, dict[str, Case]] = {
                                         columns=("x0", "x1"), index=range(5)),
         "ties": assign_case([[1, 0], [0, 1], [3, 3]], [[0, 0], [2, 0], [0, 2], [3, 3]],
                             "points equally near two means", columns=("a", "b")),
+        # The nearest mean by all three features, by the first two and by the first one
+        # differ: [1, 2, 0], [0, 2, 0] and [0, 2, 1].
+        "three_features": assign_case([[0, 0, 5], [4, 4, 0], [1, 0, -3]],
+                                      [[0, 0, 0], [1, 1, 5], [4, 4, -1]],
+                                      "three points with three features", columns=("a", "b", "c")),
     },
     "update": {
         # counts 1, 2, 4 (k = 3): mean, median, sum, sum/k all differ; means are not whole;
@@ -194,6 +203,12 @@ PROBES: dict[str, dict[str, Case]] = {
         "empty": update_case([[0, 1], [3, 2], [6, 6], [9, 8]], [0, 0, 2, 2],
                              [[1, 1], [4.5, 4.5], [7, 7]], "an empty cluster in the middle",
                              columns=("a", "b")),
+        "empty_last": update_case([[0, 1], [3, 2], [6, 6], [9, 8]], [0, 0, 1, 1],
+                                  [[1, 1], [7, 7], [4.5, 4.5]], "the last cluster empty",
+                                  columns=("a", "b")),
+        "three_features": update_case([[0, 0, 1], [2, 2, 5], [6, 6, 9], [8, 8, 3]], [0, 0, 1, 1],
+                                      [[1, 1, 0], [5, 5, 0]], "two clusters, three features",
+                                      columns=("a", "b", "c")),
     },
     "converged": {
         **{case.label: case for case in HAND_PICKED["converged"]},

@@ -224,6 +224,11 @@ def _assign_first_feature(ev: Evidence) -> bool:
                          lambda c: _argbest(sq_distances(c.X[:, :1], c.means[:, :1]), np.argmin))
 
 
+def _assign_first_two_features(ev: Evidence) -> bool:
+    return _model_agrees(ev, ("three_features",),
+                         lambda c: _argbest(sq_distances(c.X[:, :2], c.means[:, :2]), np.argmin))
+
+
 def _assign_manhattan(ev: Evidence) -> bool:
     return _model_agrees(ev, ("general",), lambda c: _argbest(
         np.abs(c.X[:, None, :] - c.means[None]).sum(axis=2), np.argmin))
@@ -338,6 +343,15 @@ ASSIGN = (
         "Every point goes to the mean that is *farthest* from it: argmax where argmin is meant.",
         "Use argmin (or idxmin): the smallest distance wins.",
         _assign_argmax),
+    Misconception(
+        "assign.first_two_features", "only the first two features used", _ASSIGN_CHECKS,
+        "assign computes the distance from the first two columns only (`X[:, 0]` and "
+        "`X[:, 1]`, or a formula written out for x and y). That is right for the notes' "
+        "two-dimensional blobs, but a third feature is ignored (iris has four), and data with "
+        "a single feature has no second column at all, so it crashes there.",
+        "Sum the squared differences over every column: `((X - m) ** 2).sum(axis=1)`, "
+        "whatever the number of features.",
+        _assign_first_two_features),
     Misconception(
         "assign.first_feature", "only the first feature used", _ASSIGN_CHECKS,
         "assign measures distance along the first feature only, so points that differ in the "
@@ -460,6 +474,43 @@ def _update_ignores_labels(ev: Evidence) -> bool:
         bool(np.array_equal(a, b, equal_nan=True))
 
 
+def _update_first_two_features(ev: Evidence) -> bool:
+    case, result = ev.probe("three_features")
+    array = _array(result)
+    reference = _update(case.X, case.labels, case.means)
+    if array is None or array.dtype.kind not in "iuf":
+        return False
+    two = array[:, :2] if array.ndim == 2 and array.shape[0] == reference.shape[0] else None
+    return two is not None and _close(two, reference[:, :2]) and not _close(array, reference)
+
+
+def _update_one_based(ev: Evidence) -> bool:
+    case, result = ev.probe("general")
+    array = _array(result)
+    X, labels, means, groups = _ref_parts(case)
+    if array is None or array.shape != means.shape:
+        return False
+    shifted = np.array([groups[j + 1].mean(axis=0) for j in range(len(groups) - 1)])
+    return _close(array[:-1], shifted)
+
+
+def _update_crashes_on_empty(ev: Evidence) -> bool:
+    case, result = ev.probe("empty")
+    general_case, general = ev.probe("general")
+    return _raised(result, "KeyError", "ZeroDivisionError", "IndexError", "ValueError") and \
+        _close(general, _update(general_case.X, general_case.labels, general_case.means))
+
+
+def _update_k_from_labels(ev: Evidence) -> bool:
+    case, result = ev.probe("empty_last")
+    middle_case, middle = ev.probe("empty")
+    array, reference = _array(result), _update(case.X, case.labels, case.means)
+    present = int(case.labels.max()) + 1
+    return array is not None and array.shape[:1] == (present,) and present < case.k and \
+        _close(array, reference[:present]) and \
+        _array(middle) is not None and _array(middle).shape[:1] == (middle_case.k,)
+
+
 _UPDATE_CHECKS = ("update.output", "update.means", "update.empty_cluster")
 
 UPDATE = (
@@ -479,10 +530,45 @@ UPDATE = (
         "Select each cluster's rows with the labels (`X[labels == j]`) before averaging.",
         _update_ignores_labels),
     Misconception(
-        "update.drops_empty_cluster", "groupby(...).mean() drops an empty cluster",
+        "update.crashes_on_empty", "crashes when a cluster has no points", _UPDATE_CHECKS,
+        "update works while every cluster has points, and raises (KeyError, ZeroDivisionError "
+        "or IndexError) as soon as one has none: it looks up, or divides by the size of, a "
+        "cluster that is not there. Empty clusters happen in real runs (section 8 of the "
+        "notebook shows one), and the rule for them is to keep that cluster's current mean.",
+        "Before averaging cluster j, check that it has points; if it has none, keep "
+        "`means[j]`.",
+        _update_crashes_on_empty),
+    Misconception(
+        "update.first_two_features", "only the first two features averaged", _UPDATE_CHECKS,
+        "update averages the first two columns only (`X[:, 0]` and `X[:, 1]`, or x and y "
+        "written out). With three features the third is never updated, and with one feature "
+        "there is no second column, so it crashes.",
+        "Average whole rows: `X[labels == j].mean(axis=0)` gives every feature at once.",
+        _update_first_two_features),
+    Misconception(
+        "update.one_based", "clusters counted from 1 (labels == j + 1)", _UPDATE_CHECKS,
+        "update picks the points of cluster j with `labels == j + 1`, as code ported from "
+        "Octave or MATLAB (where clusters are numbered from 1) does. Every row then holds the "
+        "next cluster's mean, and the last cluster gets no points at all.",
+        "Labels count from 0: select cluster j's rows with `labels == j`.",
+        _update_one_based),
+    Misconception(
+        "update.k_from_labels", "the number of clusters taken from the labels",
+        _UPDATE_CHECKS,
+        "update decides how many means to return from the labels (`max(labels) + 1`, or "
+        "`len(set(labels))`), not from `means`. When the last clusters have no points, the "
+        "labels never mention them, so update returns fewer than k rows and those clusters "
+        "are lost. k is the number of rows of `means`.",
+        "Return one row per row of `means`: loop `for j in range(len(means))`, and keep "
+        "`means[j]` for a cluster with no points.",
+        _update_k_from_labels),
+    Misconception(
+        "update.drops_empty_cluster", "an empty cluster's row is dropped",
         ("update.empty_cluster",),
-        "When a cluster has no points, `X.groupby(labels).mean()` simply has no row for it, so "
-        "update returns fewer than k means. Watch what happens next in the loop: the next assign "
+        "When a cluster has no points, update returns no row for it -- as "
+        "`X.groupby(labels).mean()` does, which makes rows only for the labels that occur, or "
+        "a loop over the labels present -- so it returns fewer than k means. Watch what happens "
+        "next in the loop: the next assign "
         "sees only k-1 means, so that cluster disappears for good; the labels after the gap "
         "shift down by one, so clusters swap identities and the storyboard's colours change "
         "from one picture to the next. The contract keeps the old mean of an empty cluster, so "

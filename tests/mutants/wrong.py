@@ -124,6 +124,12 @@ def assign_not_implemented(X, means):
     raise NotImplementedError()
 
 
+def assign_first_two_features(X, means):
+    X, means = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
+    table = (X[:, 0, None] - means[None, :, 0]) ** 2 + (X[:, 1, None] - means[None, :, 1]) ** 2
+    return table.argmin(axis=1)
+
+
 # --------------------------------------------------------------------------- update
 def update_not_implemented(X, labels, means):
     raise NotImplementedError()
@@ -233,6 +239,46 @@ def update_no_return(X, labels, means):
     new_means = update_numpy(X, labels, means)  # noqa: F841 -- the forgotten return
 
 
+def update_first_two_features(X, labels, means):
+    X, labels = np.asarray(X, dtype=float), np.asarray(labels)
+    new = np.array(means, dtype=float)
+    for j in range(len(new)):
+        rows = X[labels == j]
+        if len(rows):
+            new[j, 0] = rows[:, 0].mean()   # x and y written out: right only for d = 2
+            new[j, 1] = rows[:, 1].mean()
+    return new
+
+
+def update_one_based(X, labels, means):
+    X, labels = np.asarray(X, dtype=float), np.asarray(labels)
+    new = np.array(means, dtype=float)
+    for j in range(len(new)):
+        rows = X[labels == j + 1]           # an Octave port's 1-based cluster numbers
+        if len(rows):
+            new[j] = rows.mean(axis=0)
+    return new
+
+
+def update_crashes_on_empty(X, labels, means):
+    sums, counts = {}, {}
+    for x, label in zip(np.asarray(X, dtype=float), np.asarray(labels)):
+        sums[label] = sums.get(label, 0) + x
+        counts[label] = counts.get(label, 0) + 1
+    return np.array([sums[j] / counts[j] for j in range(len(means))])   # KeyError if empty
+
+
+def update_k_from_labels(X, labels, means):
+    X, labels = np.asarray(X, dtype=float), np.asarray(labels)
+    k = int(labels.max()) + 1              # fewer rows when the last clusters are empty
+    new = np.array(means, dtype=float)[:k]
+    for j in range(k):
+        rows = X[labels == j]
+        if len(rows):
+            new[j] = rows.mean(axis=0)
+    return new
+
+
 # --------------------------------------------------------------------------- converged
 def converged_not_implemented(old, new):
     raise NotImplementedError()
@@ -329,6 +375,16 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "update.integer_truncation": (submission(update=update_truncation),
                                   U_ALL | {"lloyd.fixed_point", "lloyd.inertia"}),
     "update.drops_empty_cluster": (submission(update=update_groupby), {"update.empty_cluster"}),
+    # The notes' blobs and the loop's data are two-dimensional: only the contract's own
+    # cases (one feature, three) show these two.
+    "assign.first_two_features": (submission(assign=assign_first_two_features),
+                                  {"assign.output", "assign.nearest"}),
+    "update.first_two_features": (submission(update=update_first_two_features), U_ALL),
+    "update.one_based": (submission(update=update_one_based),
+                         {"update.means", "update.empty_cluster"} | LLOYD),
+    "update.crashes_on_empty": (submission(update=update_crashes_on_empty),
+                                {"update.empty_cluster"}),
+    "update.k_from_labels": (submission(update=update_k_from_labels), {"update.empty_cluster"}),
     "update.nan_empty_cluster": (submission(update=update_nan_empty), {"update.empty_cluster"}),
     "update.zero_empty_cluster": (submission(update=update_zero_empty),
                                   {"update.empty_cluster"}),
