@@ -1,4 +1,4 @@
-"""Correct solutions in every style students write pass all 17 checks."""
+"""Correct solutions in every style students write pass all 18 checks."""
 
 import pytest
 from helpers import TITLES as CATALOGUE

@@ -57,7 +57,7 @@ def changed(monkeypatch) -> GradingSettings:
 # --------------------------------------------------------------------------- the registry
 def test_every_check_is_registered_once_in_group_order():
     ids = registry.ids()
-    assert len(set(ids)) == len(ids) == 17
+    assert len(set(ids)) == len(ids) == 18
     groups = [check.group for check in registry.CHECKS]
     assert sorted(groups, key=registry.GROUPS.index) == groups   # grouped, in order
     assert set(groups) == set(registry.GROUPS)

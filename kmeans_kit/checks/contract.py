@@ -416,7 +416,8 @@ def judge_converged(case: Case, result: CallResult) -> Verdicts:
     unchanged = bool(np.array_equal(old, new))
     check, other = ("converged.unchanged", "converged.changed") if unchanged else \
         ("converged.changed", "converged.unchanged")
-    verdicts: Verdicts = {other: NOT_JUDGED}
+    verdicts: Verdicts = {other: NOT_JUDGED,
+                          "converged.own_work": _own_work_verdict(result, "converged")}
     crash = _crash_verdict(result, "converged", str(unchanged))
     if crash is not None:
         verdicts[check] = crash

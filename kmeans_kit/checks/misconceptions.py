@@ -726,6 +726,14 @@ CONVERGED = (
         "Require zero changes: `(old != new).sum() == 0`.",
         _converged(lambda a: a[_COPY] is True and a[_ALL] is False
                    and (a[_MIDDLE] is True or a[_ONE_OF_MANY] is True))),
+    Misconception(
+        "converged.delegates", "hands the comparison to the kit's reference",
+        ("converged.own_work",),
+        "converged gets its answer from a ready-made helper (the kit's reference) instead of "
+        "comparing the labels. It is one line to write, and the point is to see that "
+        "convergence means no label changed.",
+        "Compare the labels yourself: `np.array_equal(old_labels, new_labels)`.",
+        _delegates("converged.own_work")),
 )
 
 #: Every misconception, by function, in the order they are tried.

@@ -312,6 +312,10 @@ def converged_never_true(old, new):
     return np.array_equal(old, new) and len(old) < 0
 
 
+def converged_reference(old, new):
+    return reference.converged(old, new)
+
+
 def converged_returns_array(old, new):
     return np.asarray(old) == np.asarray(new)
 
@@ -323,6 +327,7 @@ U_ALL = {"update.output", "update.means", "update.empty_cluster"}
 A_NONE = A_ALL | {"assign.pure", "assign.own_work"}
 U_NONE = U_ALL | {"update.pure", "update.own_work"}
 C_ALL = {"converged.unchanged", "converged.changed"}
+C_NONE = C_ALL | {"converged.own_work"}
 LLOYD = {"lloyd.terminates", "lloyd.fixed_point", "lloyd.inertia", "lloyd.label_permutation",
          "lloyd.recovers_blobs"}
 
@@ -357,11 +362,11 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "assign.delegates": (submission(assign=assign_pairwise), {"assign.own_work"}),
     "assign.no_return": (submission(assign=assign_no_return), A_NONE | LLOYD),
     "update.no_return": (submission(update=update_no_return), U_NONE | LLOYD),
-    "converged.no_return": (submission(converged=converged_no_return), C_ALL | LLOYD),
+    "converged.no_return": (submission(converged=converged_no_return), C_NONE | LLOYD),
     "assign.not_implemented": (submission(assign=assign_not_implemented), A_NONE | LLOYD),
     "update.not_implemented": (submission(update=update_not_implemented), U_NONE | LLOYD),
     "converged.not_implemented": (submission(converged=converged_not_implemented),
-                                  C_ALL | LLOYD),
+                                  C_NONE | LLOYD),
     "assign.global_data": (submission(assign=assign_global_data, df=df, data_cols=data_cols),
                            A_ALL | {"assign.pure"} | LLOYD),
     "assign.constant_labels": (submission(assign=assign_constant),
@@ -411,4 +416,5 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "converged.never_true": (submission(converged=converged_never_true),
                              {"converged.unchanged", "lloyd.terminates"}),
     "converged.returns_array": (submission(converged=converged_returns_array), C_ALL | LLOYD),
+    "converged.delegates": (submission(converged=converged_reference), {"converged.own_work"}),
 }
