@@ -133,6 +133,18 @@ def function_failure(function: str, problem: str, label: str, args: tuple, rows:
     return "\n\n".join(parts)
 
 
+def same_error(function: str, type_name: str, message: str, shown_under: str,
+               misconception=None) -> str:
+    """A check that failed with the error an earlier check showed in full: one line back
+    to it, and the diagnosis in short (or the error's own hint)."""
+    text = (f"{function} raised the same error here -- {type_name}: {message} -- as under "
+            f"{shown_under}, where it is shown with its input and the line of your code.")
+    if misconception is not None:
+        text += (f"\n\nDiagnosis ({misconception.name}): {misconception.title}."
+                 f"\nHint: {misconception.hint}")
+    return text
+
+
 def loop_failure(problem: str, expected: str, got: str, explained: str) -> str:
     """A failed loop check: the problem, expected/got, and the cause or a hint."""
     message = problem

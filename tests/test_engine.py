@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from helpers import GROUPS
 from helpers import TITLES as CATALOGUE
-from mutants.correct import assign_numpy, submission
+from mutants.correct import assign_numpy, submission, update_numpy
 from sklearn.cluster import KMeans
 
 import reference
-from kmeans_kit.checks import algorithm
+from kmeans_kit.checks import algorithm, registry
 from kmeans_kit.checks.cases import HAND_PICKED, PROBES
 from kmeans_kit.checks.contract import sq_distances
 from kmeans_kit.checks.engine import run_checks
@@ -265,3 +265,20 @@ def test_a_hanging_update_costs_the_loop_checks_one_timeout_only():
                           settings=FAST)
     assert all(not o.passed and "update" in o.message for o in outcomes)
     assert len(calls) <= 2  # one in the loop, one to name the cause
+
+
+def test_a_loop_failure_without_a_named_mistake_hints_at_the_function_at_fault():
+    """No misconception explains this update (its means are 1% off), so the loop's failure
+    names update and gives update's hint -- not the loop check's own, which names others."""
+    def update(X, labels, means):
+        return update_numpy(X, labels, means) * 1.01
+
+    outcomes = run_checks(InProcessCaller(submission(update=update)), settings=FAST)
+    loop = [o for o in outcomes if o.function == "lloyd" and not o.passed]
+    assert loop and all(o.misconception is None for o in loop)
+    update_hints = {check.hint for check in registry.group("update")}
+    for outcome in loop:
+        assert "This follows from `update`" in outcome.message
+        [hint] = [line[len("Hint: "):] for line in outcome.message.splitlines()
+                  if line.startswith("Hint: ")]
+        assert hint in update_hints, (outcome.check_id, hint)

@@ -2,11 +2,13 @@
 
 import re
 
+import numpy as np
 import pytest
 from helpers import TITLES as CATALOGUE
 from mutants.variants import VARIANTS
 from mutants.wrong import MUTANTS
 
+from kmeans_kit.checks import registry
 from kmeans_kit.checks.engine import run_checks
 from kmeans_kit.checks.misconceptions import BY_NAME
 from kmeans_kit.checks.misconceptions import CATALOGUE as MISCONCEPTIONS
@@ -63,6 +65,9 @@ def test_counterexample_is_small(name, outcomes):
         if outcome.passed or outcome.function == "lloyd":
             continue
         args = outcome.details["args"]
+        if "same_as" in outcome.details:   # the same error, shown in full under another check
+            assert f"as under {outcome.details['same_as']}" in outcome.message
+            continue
         assert "Input (" in outcome.message and "Expected:" in outcome.message
         if isinstance(args[0], Frame):
             assert len(args[0].index) <= 5, (outcome.check_id, len(args[0].index))
@@ -127,3 +132,58 @@ def test_dropping_an_empty_cluster_is_worded_for_its_effect_not_one_idiom(outcom
         [outcome] = [o for o in outcomes(name) if not o.passed]
         title = BY_NAME[name].title
         assert "groupby" not in title and "fewer than k" in outcome.message, name
+
+
+def _hints(function: str) -> set[str]:
+    """Every hint that is about ``function``: its checks' and its misconceptions'."""
+    return {check.hint for check in registry.group(function)} | \
+        {entry.hint for entry in MISCONCEPTIONS[function]}
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_a_loop_failure_hints_at_the_function_it_blames(name, outcomes):
+    """A lloyd.* failure caused by one function's mistake hints at that function."""
+    function = name.split(".")[0]
+    for outcome in outcomes(name):
+        if outcome.passed or outcome.function != "lloyd":
+            continue
+        blamed = re.findall(r"(?:follows from (?:a mistake in )?`(\w+)`|Diagnosis \((\w+)\.)",
+                            outcome.message)
+        blamed = {a or b for a, b in blamed}
+        assert blamed == {function}, (outcome.check_id, blamed)
+        hints = re.findall(r"^Hint: (.*)$", outcome.message, re.M)
+        assert hints and all(hint in _hints(function) for hint in hints), \
+            (outcome.check_id, hints)
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_the_shown_case_is_small_and_readable(name, outcomes):
+    """At most 5 points and 4 means, with values of at most two decimals."""
+    for outcome in outcomes(name):
+        if outcome.passed or outcome.function == "lloyd":
+            continue
+        args = outcome.details["args"]
+        if not isinstance(args[0], Frame):
+            continue
+        X = np.asarray(args[0].values, dtype=float)
+        means = np.asarray(args[-1], dtype=float)
+        assert X.shape[0] <= 5 and means.shape[0] <= 4, (outcome.check_id, X.shape, means.shape)
+        for values in (X, means):
+            assert np.allclose(values, np.round(values, 2)), (outcome.check_id, values)
+
+
+@pytest.mark.parametrize("name", ["assign.undefined_name", "update.crashes_every_call",
+                                  "converged.crashes_every_call"])
+def test_the_same_crash_on_every_call_is_shown_once_with_its_line(name, outcomes):
+    function = name.split(".")[0]
+    failed = [o for o in outcomes(name) if not o.passed and o.function == function]
+    assert len(failed) >= 2 and {o.misconception for o in failed} == {name}
+    shown = [o for o in failed if "Where it happened in your code" in o.message]
+    assert len(shown) == 1 and shown[0] is failed[0]   # in full once, as the first failure
+    assert all(f"as under {failed[0].check_id}" in o.message for o in failed[1:])
+
+
+def test_a_notebook_global_is_named_in_the_error(outcomes):
+    first = next(o for o in outcomes("assign.undefined_name") if not o.passed)
+    assert "name 'centers' is not defined" in first.message
+    assert "notebook global" in first.message

@@ -69,6 +69,29 @@ def _subset(case: Case, keep: list[int]) -> Case:
     return Case(case.function, (smaller, *middle, case.args[-1]), case.label)
 
 
+def _has_places(case: Case, places: int) -> bool:
+    values = np.concatenate([case.X.ravel(), case.means.ravel()])
+    return bool(np.all(values == np.round(values, places)))
+
+
+def _rounded(case: Case, places: int) -> Case:
+    """``case`` with its data and means rounded to ``places`` decimals."""
+    frame = case.frame
+    values = np.round(np.asarray(frame.values, dtype=np.float64), places)
+    if np.issubdtype(frame.values.dtype, np.integer):
+        values = frame.values
+    smaller = Frame(values, frame.columns, frame.index)
+    means = np.round(np.asarray(case.args[-1], dtype=np.float64), places)
+    return Case(case.function, (smaller, *case.args[1:-1], means), case.label)
+
+
+def _fewer_means(case: Case, keep: list[int]) -> Case:
+    """An ``update`` case with only the means ``keep`` (every label among them), renumbered."""
+    position = {j: i for i, j in enumerate(keep)}
+    labels = np.array([position[j] for j in case.labels.tolist()], dtype=np.intp)
+    return Case(case.function, (case.args[0], labels, case.means[keep]), case.label)
+
+
 class _Counterexample(Exception):
     """Raised inside the Hypothesis search when a pending check fails (Hypothesis shrinks it)."""
 
@@ -215,13 +238,15 @@ class _Session:
         return ordered, (broken[0] if broken else None)
 
     def _fewer_rows(self, failure: Failure) -> Failure:
-        """The failure on a subset of its rows, if a smaller one still shows it.
+        """The failure on a subset of its rows, then of its means, if a smaller one still
+        shows it.
 
         Hypothesis's shrinking is capped (it regenerates whole DataFrames, which is
         slow); a call or two on row subsets that keep what matters usually takes the
         counterexample the rest of the way: for ``assign`` (row by row) the first
         offending row; for ``update`` one row per cluster, plus the rows of the
-        cluster that came out wrong.
+        cluster that came out wrong -- and then only the clusters that have points, plus
+        one empty cluster (a search that found an empty cluster may leave six of them).
         """
         case, rows = failure.case, failure.verdict.rows
         if case.function not in ("assign", "update"):
@@ -232,16 +257,29 @@ class _Session:
         else:
             firsts = sorted(np.unique(case.labels, return_index=True)[1].tolist())
             candidates = [firsts, sorted(set(firsts) | set(rows))]
-        for keep in candidates:
-            if len(keep) >= n:
-                continue
-            smaller = _subset(case, keep)
-            result = self.call(smaller)
+        failure = self._still_failing(failure, [_subset(case, keep) for keep in candidates
+                                                if len(keep) < n])
+        if failure.case.function == "update":
+            case = failure.case
+            used = sorted(set(case.labels.tolist()))
+            empty = [j for j in range(case.k) if j not in used]
+            keep = sorted(used + empty[:1])
+            if len(keep) < case.k:
+                failure = self._still_failing(failure, [_fewer_means(case, keep)])
+        # Values a reader takes in at a glance: whole numbers, else at most two decimals.
+        return self._still_failing(failure, [_rounded(failure.case, places)
+                                             for places in (0, 1, 2)
+                                             if not _has_places(failure.case, places)])
+
+    def _still_failing(self, failure: Failure, smaller: list[Case]) -> Failure:
+        """``failure`` on the first of the ``smaller`` cases that still fails its check."""
+        for case in smaller:
+            result = self.call(case)
             if result.failure:
                 continue
-            verdict = registry.get(failure.check_id).judge(smaller, result).get(failure.check_id)
+            verdict = registry.get(failure.check_id).judge(case, result).get(failure.check_id)
             if isinstance(verdict, Verdict):
-                return Failure(failure.check_id, smaller, result, verdict)
+                return Failure(failure.check_id, case, result, verdict)
         return failure
 
     def _mark_broken(self, function: str, case: Case, result: CallResult) -> None:
@@ -258,6 +296,7 @@ class _Session:
     def function_outcomes(self, function: str) -> list[Outcome]:
         self.check_function(function)
         outcomes = []
+        first_crash: dict[tuple[str, str], str] = {}   # (type, message) -> check shown under
         for check in registry.group(function):
             if function in self.broken:
                 outcomes.append(Outcome(check.id, check.title, False, None,
@@ -268,10 +307,21 @@ class _Session:
                 outcomes.append(Outcome(check.id, check.title, True))
                 continue
             misconception = self.diagnosis(function, self.stand_in.get(check.id, check.id))
+            details = _details(failure, misconception)
+            raised = failure.result.raised
+            crash = None if raised is None else (raised.type_name, raised.message)
+            if crash is not None and crash in first_crash:
+                # The same error again: shown in full once, under the first check it failed.
+                details["same_as"] = first_crash[crash]
+                message = messages.same_error(function, raised.type_name, raised.message,
+                                              first_crash[crash], misconception)
+            else:
+                if crash is not None:
+                    first_crash[crash] = check.id
+                message = _message(failure, misconception)
             outcomes.append(Outcome(check.id, check.title, False,
                                     misconception.name if misconception else None,
-                                    _message(failure, misconception),
-                                    _details(failure, misconception)))
+                                    message, details))
         return outcomes
 
     def lloyd_outcomes(self) -> list[Outcome]:
@@ -314,9 +364,11 @@ class _Session:
                     return misconception.name, _diagnosis(misconception, via=function)
         for function in order:
             if self.failures.get(function):
+                # The hint of the function that is at fault, not the loop check's own (which
+                # may name another function).
                 first = next(iter(self.failures[function]))
                 return None, (f"This follows from `{function}`, which fails {first} (see there)."
-                              f"\nHint: {registry.get(check).hint}")
+                              f"\nHint: {registry.get(first).hint}")
         return None, ""
 
 

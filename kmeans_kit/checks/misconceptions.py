@@ -135,6 +135,45 @@ def _not_implemented_entry(function: str, checks: tuple[str, ...], probe: str):
         detect)
 
 
+def _raises_everywhere(ev: Evidence, probe: str) -> str | None:
+    """The exception type ``probe`` and every failure raised, when it is the same one."""
+    _, result = ev.probe(probe)
+    if result.raised is None or not ev.failures:
+        return None
+    kind = result.raised.type_name
+    same = all(f.result.raised is not None and f.result.raised.type_name == kind
+               for f in ev.failures.values())
+    return kind if same else None
+
+
+def _undefined_name_entry(function: str, checks: tuple[str, ...], probe: str):
+    """A NameError on every call: a global of the student's notebook."""
+    return Misconception(
+        f"{function}.undefined_name", "uses a name it does not define (a notebook global)",
+        checks,
+        f"{function} uses a name that is neither one of its arguments nor defined inside it, "
+        f"so it raises NameError on every input (the name is in the error above). In your "
+        f"notebook it is probably a global made in another cell -- `centers`, `K`, `df` -- "
+        f"so the function worked there; the grader calls {function} with its own inputs, "
+        f"where no such global exists. A function should depend on its arguments only.",
+        f"Compute what you need inside {function} from its arguments (k is `len(means)`), "
+        f"or pass it in as an argument.",
+        lambda ev: _raises_everywhere(ev, probe) == "NameError")
+
+
+def _crashes_entry(function: str, checks: tuple[str, ...], probe: str):
+    """Any other crash on every call, once no specific misconception explains it (last)."""
+    return Misconception(
+        f"{function}.crashes_every_call", "raises the same error on every input", checks,
+        f"{function} raises the same error on every input, so none of its answers can be "
+        f"judged: the error and the line of your code where it happened are shown above. "
+        f"Common causes: a NumPy alias that NumPy removed (`np.int`, `np.float`: write `int` "
+        f"or `float`), a method of a list used on an array, or a typo.",
+        f"Call {function} once yourself in the notebook on small data and fix the line the "
+        f"error points to.",
+        lambda ev: _raises_everywhere(ev, probe) not in (None, "NotImplementedError"))
+
+
 def _no_return_entry(function: str, checks: tuple[str, ...], probe: str, what: str):
     return Misconception(
         f"{function}.no_return", "no return statement (the function returns None)", checks,
@@ -255,6 +294,7 @@ _ASSIGN_CHECKS = ("assign.output", "assign.nearest", "assign.ties")
 
 ASSIGN = (
     _not_implemented_entry("assign", _ASSIGN_CHECKS, "general"),
+    _undefined_name_entry("assign", _ASSIGN_CHECKS, "general"),
     _no_return_entry("assign", _ASSIGN_CHECKS, "general", "labels"),
     Misconception(
         "assign.global_data", "labels the global df instead of its X argument",
@@ -391,6 +431,7 @@ ASSIGN = (
         "asked to write.",
         "Compute the distances and the nearest mean yourself with NumPy or pandas.",
         _delegates("assign.own_work")),
+    _crashes_entry("assign", _ASSIGN_CHECKS, "general"),
 )
 
 
@@ -515,6 +556,7 @@ _UPDATE_CHECKS = ("update.output", "update.means", "update.empty_cluster")
 
 UPDATE = (
     _not_implemented_entry("update", _UPDATE_CHECKS, "general"),
+    _undefined_name_entry("update", _UPDATE_CHECKS, "general"),
     _no_return_entry("update", _UPDATE_CHECKS, "general", "new_means"),
     Misconception(
         "update.transposed", "means returned transposed, (d, k) instead of (k, d)", _UPDATE_CHECKS,
@@ -645,6 +687,7 @@ UPDATE = (
         "instead of computing the means.",
         "Average each cluster's rows yourself with NumPy or pandas.",
         _delegates("update.own_work")),
+    _crashes_entry("update", _UPDATE_CHECKS, "general"),
 )
 
 
@@ -679,6 +722,7 @@ _CONVERGED_CHECKS = ("converged.unchanged", "converged.changed")
 
 CONVERGED = (
     _not_implemented_entry("converged", _CONVERGED_CHECKS, _COPY),
+    _undefined_name_entry("converged", _CONVERGED_CHECKS, _COPY),
     _no_return_entry("converged", _CONVERGED_CHECKS, _COPY, "np.array_equal(old, new)"),
     Misconception(
         "converged.returns_array", "an array of comparisons instead of one True/False",
@@ -734,6 +778,7 @@ CONVERGED = (
         "convergence means no label changed.",
         "Compare the labels yourself: `np.array_equal(old_labels, new_labels)`.",
         _delegates("converged.own_work")),
+    _crashes_entry("converged", _CONVERGED_CHECKS, _COPY),
 )
 
 #: Every misconception, by function, in the order they are tried.

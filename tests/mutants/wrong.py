@@ -124,6 +124,11 @@ def assign_not_implemented(X, means):
     raise NotImplementedError()
 
 
+def assign_undefined_name(X, means):
+    table = ((np.asarray(X)[:, None, :] - centers[None]) ** 2).sum(axis=2)  # noqa: F821
+    return table.argmin(axis=1)   # `centers`: a global of the student's notebook
+
+
 def assign_first_two_features(X, means):
     X, means = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
     table = (X[:, 0, None] - means[None, :, 0]) ** 2 + (X[:, 1, None] - means[None, :, 1]) ** 2
@@ -237,6 +242,29 @@ def update_kmeans(X, labels, means):
 
 def update_no_return(X, labels, means):
     new_means = update_numpy(X, labels, means)  # noqa: F841 -- the forgotten return
+
+
+def assign_removed_method(X, means):
+    points = X.as_matrix()   # removed from pandas in 1.0
+    return ((points[:, None, :] - means[None]) ** 2).sum(axis=2).argmin(axis=1)
+
+
+def update_undefined_name(X, labels, means):
+    new = np.zeros((K, X.shape[1]))   # noqa: F821 -- the notebook's global K
+    return update_numpy(X, labels, means) + new
+
+
+def converged_pandas_method(old, new):
+    return old.equals(new)   # a pandas Series method; the labels are NumPy arrays
+
+
+def update_removed_alias(X, labels, means):
+    counts = np.zeros(len(means), dtype=np.int)   # np.int: removed in NumPy 1.24
+    return update_numpy(X, labels, means) + 0 * counts[:, None]
+
+
+def converged_undefined_name(old, new):
+    return np.array_equal(old, labels)   # noqa: F821 -- the notebook's global labels
 
 
 def update_first_two_features(X, labels, means):
@@ -382,6 +410,14 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "update.drops_empty_cluster": (submission(update=update_groupby), {"update.empty_cluster"}),
     # The notes' blobs and the loop's data are two-dimensional: only the contract's own
     # cases (one feature, three) show these two.
+    "assign.undefined_name": (submission(assign=assign_undefined_name), A_NONE | LLOYD),
+    "assign.crashes_every_call": (submission(assign=assign_removed_method), A_NONE | LLOYD),
+    "update.undefined_name": (submission(update=update_undefined_name), U_NONE | LLOYD),
+    "converged.crashes_every_call": (submission(converged=converged_pandas_method),
+                                     C_NONE | LLOYD),
+    "update.crashes_every_call": (submission(update=update_removed_alias), U_NONE | LLOYD),
+    "converged.undefined_name": (submission(converged=converged_undefined_name),
+                                 C_NONE | LLOYD),
     "assign.first_two_features": (submission(assign=assign_first_two_features),
                                   {"assign.output", "assign.nearest"}),
     "update.first_two_features": (submission(update=update_first_two_features), U_ALL),
