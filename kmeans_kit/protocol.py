@@ -76,6 +76,9 @@ class Returned:
     #: ``str()`` of each element (flattened) when the value is an array-like of text,
     #: e.g. class letters; None otherwise.
     strings: tuple[str, ...] | None = None
+    #: For a list or tuple that is not one array of numbers (ragged, or nested arrays and
+    #: scalars mixed): what each of its first items is, e.g. ``"an array of shape (2,)"``.
+    parts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -282,3 +282,21 @@ def test_a_loop_failure_without_a_named_mistake_hints_at_the_function_at_fault()
         [hint] = [line[len("Hint: "):] for line in outcome.message.splitlines()
                   if line.startswith("Hint: ")]
         assert hint in update_hints, (outcome.check_id, hint)
+
+
+def test_a_ragged_result_is_described_not_just_refused():
+    """A list of arrays and numbers mixed is not 'not an array of numbers': the message says
+    what its items are."""
+    def update(X, labels, means):
+        rows = update_numpy(X, labels, means)
+        return [row for row in rows[:-1]] + [0.0]
+
+    def assign(X, means):
+        return [assign_numpy(X, means)[:1], 3]
+
+    outcomes = run_checks(InProcessCaller(submission(assign=assign, update=update)),
+                          ["assign", "update"], settings=FAST)
+    shown = {o.check_id: o.message for o in outcomes if not o.passed}
+    for check in ("assign.output", "update.output"):
+        assert "whose items do not make one array (a numpy.ndarray of shape" in shown[check]
+        assert "a number (" in shown[check] and "shape None" not in shown[check]

@@ -225,11 +225,20 @@ def judge_assign(case: Case, result: CallResult) -> Verdicts:
     return verdicts
 
 
+def _not_numbers(returned) -> str:
+    """Why a return value is not an array of numbers; for a ragged list, what it holds."""
+    if returned.parts:
+        return (f"a {returned.type_name} whose items do not make one array ("
+                f"{', '.join(returned.parts)}): every item must be a number, or a row of "
+                f"the same length as the others")
+    return f"a {returned.type_name} is not an array of numbers"
+
+
 def _why_unreadable(returned, n: int, k: int) -> str:
     if returned.array is None:
         if returned.strings is not None:
             return "it holds text, not cluster numbers"
-        return f"a {returned.type_name} is not an array of numbers"
+        return _not_numbers(returned)
     array = returned.array
     if array.size != n:
         return f"it has {array.size} value(s) for {n} row(s)"
@@ -242,11 +251,12 @@ def _why_unreadable(returned, n: int, k: int) -> str:
 
 
 def _assign_output(returned, n: int, k: int, expected: str) -> Verdict | None:
-    got = f"{returned.text}   ({returned.type_name}, shape {returned.shape})"
+    got = f"{returned.text}   ({returned.type_name}" + \
+        (f", shape {returned.shape})" if returned.shape is not None else ")")
     if returned.array is None or returned.shape is None:
         what = "text" if returned.strings is not None else \
             "None (is a `return` missing?)" if returned.type_name == "NoneType" else \
-            f"a {returned.type_name}"
+            _not_numbers(returned) if returned.parts else f"a {returned.type_name}"
         return Verdict(f"assign must return numbers (cluster indices), but it returned {what}.",
                        expected=expected, got=got)
     array = returned.array
@@ -345,10 +355,11 @@ def judge_update(case: Case, result: CallResult) -> Verdicts:
     expected = f"{_fmt(reference)} (a float array of shape ({k}, {d}))"
     verdicts["update.output"] = _update_output(result.returned, k, d, expected, got)
     if array is None or array.shape != (k, d):
+        found = f"it is {_not_numbers(result.returned)}" if array is None else \
+            f"it has shape {array.shape}"
         verdicts["update.means"] = Verdict(
             f"The means cannot be read from what update returned: it should have shape "
-            f"({k}, {d}) (one row per cluster, one column per feature) but "
-            f"{'it is not an array of numbers' if array is None else f'has shape {array.shape}'}.",
+            f"({k}, {d}) (one row per cluster, one column per feature) but {found}.",
             expected=_fmt(reference), got=got)
         return verdicts
     close = _rows_close(array, reference)
@@ -377,8 +388,9 @@ def _rows_close(array: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def _update_output(returned, k: int, d: int, expected: str, got: str) -> Verdict | None:
     array = returned.array
     if array is None:
+        what = _not_numbers(returned) if returned.parts else f"a {returned.type_name}"
         return Verdict(f"update must return an array of numbers of shape ({k}, {d}), but it "
-                       f"returned a {returned.type_name}.", expected=expected, got=got)
+                       f"returned {what}.", expected=expected, got=got)
     if array.shape != (k, d):
         return Verdict(f"update must return one row per cluster and one column per feature, "
                        f"shape ({k}, {d}); it returned shape {array.shape}.",

@@ -137,8 +137,27 @@ def to_returned(value: Any) -> Returned:
                                            and not isinstance(item, bool)
                                            for item in converted.ravel().tolist()):
                 array, strings = numeric, None
+    parts = None
+    if array is None and strings is None and isinstance(value, (list, tuple)) and value:
+        parts = tuple(_part(item) for item in value[:PARTS_SHOWN]) + \
+            (("...",) if len(value) > PARTS_SHOWN else ())
     return Returned(type_name(value), array, short_repr(value), shape=_shape(converted),
-                    strings=strings)
+                    strings=strings, parts=parts)
+
+
+#: How many items of a ragged list a message describes.
+PARTS_SHOWN = 4
+
+
+def _part(item: Any) -> str:
+    """What one item of a list is, in a message's words."""
+    if isinstance(item, (bool, int, float, np.number)):
+        return f"a number ({item!r})"[:60]
+    try:
+        shape = np.shape(item)
+    except Exception:  # noqa: BLE001 - a ragged item in turn
+        return f"a {type_name(item)}"
+    return f"a {type_name(item)} of shape {tuple(int(s) for s in shape)}"
 
 
 def _shape(converted: np.ndarray | None) -> tuple[int, ...] | None:
