@@ -105,6 +105,21 @@ def assign_idxmin_series(X, means):
     return table.idxmin(axis=1)
 
 
+# ---------------------------------------------------------------------- the contract's latitude
+def assign_expanded_float_list(X, means):
+    """The expanded formula |x|^2 - 2 x.m + |m|^2 (it rounds for huge coordinates, but is
+    accepted for course-scale data), labels as a list of whole-number floats."""
+    points, centres = np.asarray(X, dtype=float), np.asarray(means, dtype=float)
+    table = (points ** 2).sum(axis=1)[:, None] - 2 * points @ centres.T + \
+        (centres ** 2).sum(axis=1)[None, :]
+    return [float(label) for label in table.argmin(axis=1)]
+
+
+def update_list_of_rows(X, labels, means):
+    """update returning a list of rows (plain lists of floats)."""
+    return [list(row) for row in update_numpy(X, labels, means)]
+
+
 # --------------------------------------------------------------------------- chatty code
 def assign_chatty(X, means):
     print(f"assigning {len(X)} points to {len(means)} means")
@@ -140,4 +155,6 @@ STYLES = {
     "math.dist loops": submission(assign_sqrt_loops, update_loops, converged_loops),
     "idxmin series": submission(assign_idxmin_series, update_pandas, converged_numpy),
     "chatty (prints and warns)": submission(assign_chatty, update_chatty, converged_chatty),
+    "expanded formula, float labels in a list, rows as lists":
+        submission(assign_expanded_float_list, update_list_of_rows, converged_numpy),
 }
