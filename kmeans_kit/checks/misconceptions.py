@@ -174,6 +174,13 @@ def _crashes_entry(function: str, checks: tuple[str, ...], probe: str):
         lambda ev: _raises_everywhere(ev, probe) not in (None, "NotImplementedError"))
 
 
+def _ragged(probe: str) -> Callable[[Evidence], bool]:
+    def detect(ev: Evidence) -> bool:
+        _, result = ev.probe(probe)
+        return result.returned is not None and bool(result.returned.parts)
+    return detect
+
+
 def _no_return_entry(function: str, checks: tuple[str, ...], probe: str, what: str):
     return Misconception(
         f"{function}.no_return", "no return statement (the function returns None)", checks,
@@ -296,6 +303,15 @@ ASSIGN = (
     _not_implemented_entry("assign", _ASSIGN_CHECKS, "general"),
     _undefined_name_entry("assign", _ASSIGN_CHECKS, "general"),
     _no_return_entry("assign", _ASSIGN_CHECKS, "general", "labels"),
+    Misconception(
+        "assign.ragged_result", "a list of arrays and numbers mixed, not one label per row",
+        _ASSIGN_CHECKS,
+        "assign returns a list whose items are not all single numbers: arrays of different "
+        "lengths, or arrays mixed with numbers (a list built by appending a whole array where "
+        "one label was meant, say). NumPy cannot make one array of it, so no label can be read.",
+        "Return one flat sequence with one integer per row of X, e.g. "
+        "`table.argmin(axis=1)` of an (n, k) table.",
+        _ragged("general")),
     Misconception(
         "assign.global_data", "labels the global df instead of its X argument",
         _ASSIGN_CHECKS + ("assign.pure",),
@@ -558,6 +574,16 @@ UPDATE = (
     _not_implemented_entry("update", _UPDATE_CHECKS, "general"),
     _undefined_name_entry("update", _UPDATE_CHECKS, "general"),
     _no_return_entry("update", _UPDATE_CHECKS, "general", "new_means"),
+    Misconception(
+        "update.ragged_result", "rows of different lengths, or rows mixed with numbers",
+        _UPDATE_CHECKS,
+        "update returns a list whose items do not make one (k, d) array: rows of different "
+        "lengths, or a row next to a single number (a mean taken over the wrong axis, or a "
+        "placeholder 0 for an empty cluster). NumPy cannot make one array of it, so no mean "
+        "can be read.",
+        "Put cluster j's mean, a row of d numbers, in row j of one array: start from "
+        "`np.array(means, dtype=float)` and assign `new[j] = ...`.",
+        _ragged("general")),
     Misconception(
         "update.transposed", "means returned transposed, (d, k) instead of (k, d)", _UPDATE_CHECKS,
         "update returns the right numbers transposed: one row per feature and one column per "

@@ -124,6 +124,18 @@ def assign_not_implemented(X, means):
     raise NotImplementedError()
 
 
+def assign_ragged(X, means):
+    labels = list(_table(X, means).argmin(axis=1))
+    labels[0] = np.array([labels[0], labels[0]])   # one item an array, the others numbers
+    return labels
+
+
+def update_ragged(X, labels, means):
+    rows = list(update_numpy(X, labels, means))
+    rows[-1] = 0.0                                 # a placeholder number for the last row
+    return rows
+
+
 def assign_undefined_name(X, means):
     table = ((np.asarray(X)[:, None, :] - centers[None]) ** 2).sum(axis=2)  # noqa: F821
     return table.argmin(axis=1)   # `centers`: a global of the student's notebook
@@ -411,6 +423,8 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     # The notes' blobs and the loop's data are two-dimensional: only the contract's own
     # cases (one feature, three) show these two.
     "assign.undefined_name": (submission(assign=assign_undefined_name), A_NONE | LLOYD),
+    "assign.ragged_result": (submission(assign=assign_ragged), A_ALL | LLOYD),
+    "update.ragged_result": (submission(update=update_ragged), U_ALL | LLOYD),
     "assign.crashes_every_call": (submission(assign=assign_removed_method), A_NONE | LLOYD),
     "update.undefined_name": (submission(update=update_undefined_name), U_NONE | LLOYD),
     "converged.crashes_every_call": (submission(converged=converged_pandas_method),
