@@ -56,7 +56,7 @@ class FeedbackSummary(NbGraderPreprocessor):
                 if grade.needs_manual_grade}
         groups: dict[str, dict] = {}
         manual = []
-        first_with: dict[str, str] = {}
+        first_with: dict[str, dict] = {}   # cause -> the check it is shown under
         for cell in nb.cells:
             meta = cells.nbgrader(cell)
             if not meta.get("grade"):

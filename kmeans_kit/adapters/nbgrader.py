@@ -24,6 +24,11 @@ or whose outputs stop arriving: nbgrader would drop the whole submission;
 here the cell gets an error output, the cells after a dead kernel are marked
 as not run, and grading goes on -- so the crash costs only what ``KitGrader``
 finds.
+
+:class:`OmitCheckCells` (a ``generate_assignment`` step) leaves the graded cell of each
+check out of the student's release, after nbgrader has recorded it in the gradebook;
+:class:`AddCheckCells` (an autograde sanitize step) puts it back from the gradebook, after
+the cell where the student ran ``check("<group>")``.
 """
 
 from __future__ import annotations
@@ -262,11 +267,12 @@ class SurvivingExecute(Execute):
         if cell.cell_type != "code":
             return cell, resources
         if self._died_in is None and self._remaining() <= 0:
-            self._died_in, self._skip_why = "the cell above", (
+            self._died_in, self._skip_why = "", (
                 f"the notebook used up its {self.notebook_seconds:g} s before this cell")
         if self._died_in is not None:
+            where = f" (see {self._died_in})" if self._died_in else ""
             cell.outputs = [new_output("stream", name="stdout", text=(
-                f"Not run: {self._skip_why} (see {self._died_in}).\n"))]
+                f"Not run: {self._skip_why}{where}.\n"))]
             return cell, resources
         self._interrupted_at = None
         self.iopub_timeout = max(1, min(self._iopub_seconds, int(self._remaining())))
