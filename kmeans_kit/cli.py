@@ -1,4 +1,5 @@
-"""The kit's command line: ``kmeans-kit demo`` (the main job) and ``kmeans-kit release``.
+"""The kit's command line: ``kmeans-kit demo`` (the main job), ``kmeans-kit release`` and
+``kmeans-kit grade`` (one submission, Gradescope's ``results.json``).
 
 Paths are the instructor's: by default ``assignments/`` and ``course/`` in the
 current directory (``bin/demo`` runs from the checkout's root).
@@ -32,7 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--docs", type=Path, default=Path("docs/checks.md"),
                      help="the checks page whose table to rebuild (default: ./docs/checks.md; "
                           "skipped if absent)")
+    one = sub.add_parser("grade", help="grade one submission (.ipynb or .py) and write "
+                                       "Gradescope's results.json")
+    one.add_argument("submission", type=Path, help="the student's notebook or .py file")
+    one.add_argument("--results", type=Path, default=Path("results.json"),
+                     help="where to write the results (default: ./results.json)")
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        from .adapters.gradescope import grade_file
+
+        document = grade_file(args.submission, args.results)
+        print(f"{args.submission}: {document['score']:g} points; wrote {args.results}")
+        return 0
     if not (args.assignments / "source").is_dir():
         parser.error(f"{args.assignments / 'source'} does not exist: run from the kit's checkout "
                      f"or pass --assignments DIR")

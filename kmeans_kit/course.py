@@ -267,15 +267,14 @@ def gradescope_results(grades: dict[str, Grade]) -> dict:
     Manually graded cells are left out (a grader adds them on Gradescope or in
     nbgrader's formgrader); the top-level ``output`` says how many points.
     """
+    from .adapters import gradescope
+
     auto = [g for g in grades.values() if not _is_manual(g)]
     manual = sum(g.max_score for g in grades.values() if _is_manual(g))
-    return {
-        "score": sum(g.score or 0.0 for g in auto),
-        "output": f"Autograded by the K-means teaching kit; {manual:g} more point(s) are "
-                  f"graded by hand.",
-        "tests": [{"name": g.grade_id, "score": g.score or 0.0, "max_score": g.max_score,
-                   "output": g.output, "visibility": "visible"} for g in auto],
-    }
+    tests = [gradescope.test_entry(number, g.grade_id, g.score or 0.0, g.max_score, g.output)
+             for number, g in enumerate(auto, start=1)]
+    return gradescope.results(tests, f"Autograded by the K-means teaching kit; {manual:g} more "
+                                     f"point(s) are graded by hand.")
 
 
 def part_scores(grades: dict[str, Grade]) -> dict[str, tuple[float, float]]:
