@@ -33,9 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--docs", type=Path, default=Path("docs/checks.md"),
                      help="the checks page whose table to rebuild (default: ./docs/checks.md; "
                           "skipped if absent)")
-    one = sub.add_parser("grade", help="grade one submission (.ipynb or .py) and write "
+    one = sub.add_parser("grade", help="grade one submission (.ipynb, MyST .md or .py) and write "
                                        "Gradescope's results.json")
-    one.add_argument("submission", type=Path, help="the student's notebook or .py file")
+    one.add_argument("submission", type=Path, help="the student's notebook (.ipynb or MyST .md) "
+                                                  "or .py file (whole, or percent-format cells)")
     one.add_argument("--results", type=Path, default=Path("results.json"),
                      help="where to write the results (default: ./results.json)")
     args = parser.parse_args(argv)

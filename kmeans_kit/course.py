@@ -367,7 +367,8 @@ def _isolation_used() -> str:
 def release(assignments: Path, docs: Path | None = None) -> Path:
     """Regenerate ``assignments/release`` from ``assignments/source`` with
     ``nbgrader generate_assignment``, after building the source's graded cells (and the
-    checks table of ``docs``, the checks page, if given) from the registry."""
+    checks table of ``docs``, the checks page, if given) from the registry. The release
+    is shipped as a MyST notebook too (:func:`release_as_myst`)."""
     import tempfile
 
     from .build import build_source, write_docs
@@ -383,4 +384,16 @@ def release(assignments: Path, docs: Path | None = None) -> Path:
         if destination.exists():
             shutil.rmtree(destination)
         shutil.copytree(released, destination)
-    return destination / f"{course.assignment}.ipynb"
+    notebook = destination / f"{course.assignment}.ipynb"
+    notebook.with_suffix(".md").write_text(release_as_myst(nbformat.read(notebook, as_version=4)),
+                                           encoding="utf-8")
+    return notebook
+
+
+def release_as_myst(nb: nbformat.NotebookNode) -> str:
+    """The release as ``jupytext --to myst`` writes it: for courses that hand out and
+    collect text notebooks. The nbgrader metadata stays in each cell's options, so the
+    grader finds the solution cells by ``grade_id``."""
+    import jupytext
+
+    return jupytext.writes(nb, fmt="md:myst")

@@ -84,4 +84,4 @@ def test_without_submission_the_plugin_adds_nothing(pytester):
 def test_a_wrong_submission_path_is_a_usage_error(pytester):
     run = pytester.runpytest_inprocess("--submission", "missing.ipynb")
     assert run.ret == pytest.ExitCode.USAGE_ERROR
-    assert "no such .py or .ipynb file" in run.stderr.str()
+    assert "no such .py, .ipynb or .md file" in run.stderr.str()

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from helpers import ASSIGNMENTS, DEMO_CLASS, RELEASE, SOURCE
 
-from kmeans_kit.course import Course, DemoStudent
+from kmeans_kit.course import Course, DemoStudent, release_as_myst
 
 SECRETS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "grade(")
 
@@ -39,10 +39,13 @@ def test_committed_release_is_up_to_date(regenerated):
     assert json.dumps(_normalised(committed), sort_keys=True) == \
         json.dumps(_normalised(regenerated), sort_keys=True), \
         "assignments/release is stale: run `kmeans-kit release` and commit it"
+    assert RELEASE.with_suffix(".md").read_text() == release_as_myst(regenerated), \
+        "assignments/release/kmeans/kmeans.md is stale: run `kmeans-kit release` and commit it"
 
 
-def test_release_holds_no_solution_and_no_hidden_test():
-    text = RELEASE.read_text()
+@pytest.mark.parametrize("shipped", [RELEASE, RELEASE.with_suffix(".md")], ids=["ipynb", "md"])
+def test_release_holds_no_solution_and_no_hidden_test(shipped):
+    text = shipped.read_text()
     assert not [s for s in SECRETS if s in text]
     solution = DemoStudent.from_file(DEMO_CLASS / "solution.py")
     body_lines = [line.strip() for source in solution.cells.values()

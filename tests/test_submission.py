@@ -48,9 +48,37 @@ def test_ipython_syntax_becomes_calls_on_get_ipython():
     assert converged.startswith("get_ipython().run_cell_magic('time'")
 
 
-def test_notebook_without_nbgrader_metadata_runs_every_code_cell():
+def test_without_nbgrader_metadata_the_functions_and_definitions_run():
     submission = Submission.from_path(SUBMISSIONS / "plain.ipynb")
-    assert submission.cells == (0, 1, 2, 3)
+    # 0 magic and import, 1 converged, 2 update then a crash, 3 plotting, 4 assign
+    assert submission.cells == (0, 1, 2, 4)
+    # a notebook that defines none of the three runs whole: its checks then say so
+    other = Submission.from_notebook(_notebook(("x = 1", {}), ("def helper():\n    pass", {})))
+    assert other.cells == (0, 1)
+
+
+def test_text_notebooks_are_read_through_jupytext(tmp_path):
+    import jupytext
+    import nbformat
+
+    nb = nbformat.read(SUBMISSIONS / "correct.ipynb", as_version=4)
+    expected = Submission.from_path(SUBMISSIONS / "correct.ipynb")
+    for name, fmt in (("kmeans.md", "md:myst"), ("kmeans.py", "py:percent")):
+        jupytext.write(nb, tmp_path / name, fmt=fmt)
+        read = Submission.from_path(tmp_path / name)
+        assert (read.cells, read.names, read.sources) == \
+            (expected.cells, expected.names, expected.sources), name
+    # Without the metadata, the cells are found by the functions they define.
+    for cell in nb.cells:
+        cell.metadata = {}
+    jupytext.write(nb, tmp_path / "bare.md", fmt="md:myst")
+    bare = Submission.from_path(tmp_path / "bare.md")
+    assert bare.cells == (3, 4, 5)
+    assert "def assign" in bare.sources[0] and bare.sources[2].startswith("get_ipython()")
+    # A .py without cell markers stays one piece of code.
+    script = tmp_path / "script.py"
+    script.write_text("def assign(X, means):\n    return 0\n")
+    assert Submission.from_path(script).sources == (script.read_text(),)
 
 
 def _notebook(*cells) -> dict:
@@ -79,8 +107,11 @@ def test_loading_errors_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="No submission at"):
         Submission.from_path(tmp_path / "missing.ipynb")
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(ValueError, match="a .py file or a .ipynb notebook"):
+    with pytest.raises(ValueError, match="a .py file, or a .ipynb or MyST .md notebook"):
         Submission.from_path(tmp_path / "notes.txt")
+    (tmp_path / "broken.md").write_text("---\njupytext: [unclosed\n---\n")
+    with pytest.raises(ValueError, match="not a notebook jupytext can read.*--to myst"):
+        Submission.from_path(tmp_path / "broken.md")
     (tmp_path / "broken.ipynb").write_text("{not json")
     with pytest.raises(ValueError, match="not a readable notebook"):
         Submission.from_path(tmp_path / "broken.ipynb")
@@ -96,5 +127,5 @@ def test_magics_and_a_broken_cell_do_not_stop_loading():
     with SubmissionRunner(SUBMISSIONS / "plain.ipynb", settings) as runner:
         errors = runner.load_errors
         result = runner("assign", Frame.from_pandas(df), np.zeros((1, 1)))
-    assert [(e["cell"], e["type"]) for e in errors] == [(2, "ValueError")]
+    assert [(e["cell"], e["type"]) for e in errors] == [(2, "ValueError")]  # and not cell 3
     np.testing.assert_array_equal(result.returned.array, [0, 0])

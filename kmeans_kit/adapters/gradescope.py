@@ -18,9 +18,7 @@ from pathlib import Path
 
 from .. import messages
 from ..protocol import Outcome
-
-#: What a submission may be: a notebook or a Python file with the three functions.
-SUFFIXES = (".ipynb", ".py")
+from ..submission import SUFFIXES
 
 
 def test_entry(number: int, name: str, score: float, max_score: float, output: str) -> dict:
@@ -71,11 +69,13 @@ def grade_file(path: str | os.PathLike, results_path: str | os.PathLike,
     path, started = Path(path), time.monotonic()
     if not path.is_file():
         document = refused(f"No submission at {path.name}: hand in your notebook "
-                           f"(kmeans.ipynb) or a .py file with assign, update and converged.",
+                           f"(kmeans.ipynb or kmeans.md) or a .py file with assign, update and "
+                           f"converged.",
                            points)
     elif path.suffix not in SUFFIXES:
         document = refused(f"{path.name} is not a notebook or a Python file: hand in "
-                           f"kmeans.ipynb (or a .py file with the three functions).", points)
+                           f"kmeans.ipynb, kmeans.md (MyST) or a .py file with the three "
+                           f"functions.", points)
     else:
         config = __import__(settings_module)
         jailed = require_jail(getattr(config, "ALLOW_UNJAILED_GRADING", False),
@@ -93,4 +93,4 @@ def grade_file(path: str | os.PathLike, results_path: str | os.PathLike,
     return document
 
 
-__all__ = ["SUFFIXES", "from_outcomes", "grade_file", "refused", "results", "test_entry"]
+__all__ = ["from_outcomes", "grade_file", "refused", "results", "test_entry"]

@@ -15,6 +15,7 @@ checks the reference). With ``--submission PATH``:
   traceback from the kit), so pytest exits non-zero.
 
     pytest --submission student.ipynb
+    pytest --submission student.md      # MyST, as jupytext --to myst writes it
     pytest --submission student.py -q
 """
 
@@ -30,7 +31,7 @@ _OPTION = "submission"
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("kmeans-kit", "K-means teaching kit")
     group.addoption("--submission", dest=_OPTION, metavar="PATH", default=None,
-                    help="check a student's notebook (.ipynb) or .py file against the "
+                    help="check a student's notebook (.ipynb, MyST .md) or .py file against the "
                          "assignment contract, one test per check, in an isolated process")
 
 
@@ -43,9 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
     path = _submission_path(config)
     if path is None:
         return
-    if not path.is_file() or path.suffix not in (".py", ".ipynb"):
-        raise pytest.UsageError(f"--submission {config.getoption(_OPTION)}: no such .py or "
-                                ".ipynb file.")
+    from ..submission import SUFFIXES
+
+    if not path.is_file() or path.suffix not in SUFFIXES:
+        raise pytest.UsageError(f"--submission {config.getoption(_OPTION)}: no such .py, "
+                                ".ipynb or .md file.")
     # Collect the submission instead of the configured test paths; explicitly named
     # paths are kept (and the submission checked besides them).
     if config.args_source == pytest.Config.ArgsSource.ARGS:

@@ -3,7 +3,9 @@
 ``correct.ipynb`` looks like a student's copy of the nbgrader assignment: a
 ``kit-setup`` cell with IPython magics, a plotting cell and a ``check()`` cell
 grading must not run, solution cells, and a hidden graded test cell.
-``plain.ipynb`` has no nbgrader metadata, so every code cell runs.
+``plain.ipynb`` has no nbgrader metadata, so the cells that define the three functions
+and those of imports and definitions only run: a broken cell among them does not stop
+the next ones, and the plotting cell does not run.
 """
 
 from pathlib import Path
@@ -46,7 +48,9 @@ def plain() -> nbformat.NotebookNode:
         new_code_cell("%matplotlib inline\nimport numpy as np"),
         new_code_cell("def converged(old_labels, new_labels):\n"
                       "    return bool(np.array_equal(old_labels, new_labels))"),
-        new_code_cell("raise ValueError('a broken cell does not stop the next ones')"),
+        new_code_cell("def update(X, labels, means):\n    return means\n\n"
+                      "raise ValueError('a broken cell does not stop the next ones')"),
+        new_code_cell("raise RuntimeError('a plotting cell: grading must not run it')"),
         new_code_cell("def assign(X, means):\n    return np.zeros(len(X), dtype=int)"),
     ])
 
