@@ -4,7 +4,8 @@ Builds an nbgrader course directory from ``assignments/source``, releases the
 assignment, makes a demo class of submissions by filling the release
 notebook's solution cells with the code in ``assignments/demo_class/*.py``,
 autogrades them (in parallel, with a progress bar), writes feedback HTML,
-exports the grades to CSV and to Gradescope's ``results.json`` format and
+exports the grades to CSV (nbgrader's, and Canvas's gradebook import) and to
+Gradescope's ``results.json`` format and
 prints a per-student, per-function grade table.
 
 Every nbgrader step is the plain ``nbgrader`` command an instructor would
@@ -217,6 +218,14 @@ class Course:
         self.nbgrader("export", f"--CsvExportPlugin.to={path}")
         return path
 
+    def export_canvas(self, path: Path | None = None) -> Path:
+        """``nbgrader export`` with the kit's Canvas plugin: Canvas's gradebook import CSV."""
+        path = Path(path or self.root / "exports" / "canvas.csv")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.nbgrader("export", "--exporter=kmeans_kit.adapters.canvas.CanvasExportPlugin",
+                      f"--CanvasExportPlugin.to={path}")
+        return path
+
     # ---- reading the results
     def grades(self, student_id: str) -> dict[str, Grade]:
         """Every graded cell of a student's notebook: score (from the gradebook) and output."""
@@ -336,6 +345,7 @@ def demo(course_dir: Path, assignments: Path, jobs: int = 2, progress: bool = Tr
         students = [s for s in students if s.student_id not in exc.failed]
     feedback = course.generate_feedback()
     csv_path = course.export_csv()
+    canvas = course.export_canvas()
     gradescope = course.export_gradescope(ids)
     rows = {s: part_scores(course.grades(s)) for s in ids}
     print()
@@ -351,6 +361,7 @@ def demo(course_dir: Path, assignments: Path, jobs: int = 2, progress: bool = Tr
           f"answer.)")
     print(f"\nfeedback HTML: {feedback}/<student>/{course.assignment}/{course.assignment}.html")
     print(f"grades CSV:    {csv_path}")
+    print(f"Canvas CSV:    {canvas} (blank where hand-graded answers await a grader)")
     print(f"Gradescope:    {gradescope}/<student>/results.json")
     print(f"gradebook:     {course.root / 'gradebook.db'}")
     return rows

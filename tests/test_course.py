@@ -237,6 +237,9 @@ def test_a_grader_s_score_replaces_awaiting_grading(run, tmp_path):
     worth = FULL + sum(g.max_score for g in manual.values())
     assert "awaiting" not in text
     assert f"score {worth - len(manual):g} / {worth:g}" in text
+    # Canvas gets the final score now (blank before: test_exports_canvas_gradebook_csv).
+    canvas = _canvas(copy.export_canvas(tmp_path / "canvas.csv"))
+    assert canvas["solution"]["kmeans"] == f"{worth - len(manual):g}"
     png = screenshot(_page(copy, "solution"), tmp_path / "top.png", height=700)
     colours = _colours(png)
     assert colours["green"] > 200 and colours["red"] == 0   # ✓ marks, and no ✗
@@ -276,6 +279,40 @@ def test_exports_csv_and_gradescope(run):
         assert all({"name", "score", "max_score", "output"} <= set(t) for t in result["tests"])
 
 
+def _canvas(path: Path) -> dict[str, dict[str, str]]:
+    """A Canvas gradebook CSV, by SIS Login ID (the Points Possible row by its name)."""
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {row["SIS Login ID"] or row["Student"]: row for row in rows}
+
+
+def test_exports_canvas_gradebook_csv(run):
+    """Canvas's import wants one of its id columns and one column per assignment; while the
+    hand-graded answers await a grader, the score is blank, so Canvas keeps its own. (An
+    answer left as released needs no grader: nbgrader scores it 0.)"""
+    course, rows, grades, _ = run
+    path = course.root / "exports" / "canvas.csv"
+    with open(path, newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "kmeans"]
+    canvas = _canvas(path)
+    assert set(canvas) == {*rows, "Points Possible"}
+    worth = float(canvas.pop("Points Possible")["kmeans"])
+    assert worth > FULL     # the autograded checks and the hand-graded answers
+    waiting = {s for s, cells in grades.items() if any(g.score is None for g in cells.values())}
+    assert "solution" in waiting and "unmodified" not in waiting
+    for student, parts in rows.items():
+        assert canvas[student]["SIS Login ID"] == student
+        assert canvas[student]["kmeans"] == ("" if student in waiting else
+                                             f"{parts['total'][0]:g}"), student
+    course.nbgrader("export", "--exporter=kmeans_kit.adapters.canvas.CanvasExportPlugin",
+                    f"--CanvasExportPlugin.to={course.root / 'exports' / 'partial.csv'}",
+                    "--CanvasExportPlugin.awaiting_grader=partial")
+    partial = _canvas(course.root / "exports" / "partial.csv")
+    for student, parts in rows.items():
+        assert float(partial[student]["kmeans"]) == pytest.approx(parts["total"][0])
+
+
 def test_main_job_prints_the_grade_table(run):
     _, rows, _, out = run
     header = next(line for line in out.splitlines() if line.startswith("student"))
@@ -283,5 +320,5 @@ def test_main_job_prints_the_grade_table(run):
     for student, parts in rows.items():
         line = next(line for line in out.splitlines() if line.startswith(student + " "))
         assert line.split()[-1] == f"{parts['total'][0]:g}/{parts['total'][1]:g}"
-    for where in ("feedback HTML:", "grades CSV:", "Gradescope:"):
+    for where in ("feedback HTML:", "grades CSV:", "Canvas CSV:", "Gradescope:"):
         assert where in out
