@@ -21,7 +21,9 @@ grade.)
 
 (``--NbGrader.config_file=/path/to/grader_config`` -- without ``.py`` -- works
 too.) The course root is the directory nbgrader runs in, or
-``$KMEANS_COURSE_DIR`` when set.
+``$KMEANS_COURSE_DIR`` when set. The gradebook is ``<root>/gradebook.db`` (SQLite), or
+the database named by ``$KMEANS_KIT_DB_URL`` when set (see :func:`db_url` and
+docs/postgresql.md).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ from kmeans_kit.settings import GradingSettings, Limits
 COURSE_ID = "kmeans-kit"
 ASSIGNMENT = "kmeans"
 COURSE_DIR_ENV = "KMEANS_COURSE_DIR"
+#: The gradebook's SQLAlchemy URL, e.g. ``postgresql:///kmeans`` (a local socket, peer
+#: authentication). Read from the environment so that a password, if the server needs one,
+#: never sits in a file of the course (libpq's ``PGPASSFILE`` or ``~/.pgpass`` keep it out
+#: of the URL too). Unset: the course's SQLite file, ``<root>/gradebook.db``.
+DB_URL_ENV = "KMEANS_KIT_DB_URL"
 
 # --------------------------------------------------------------------------- grading the code
 #: The defaults are in kmeans_kit/settings.py (Limits, GradingSettings) and, for each
@@ -83,6 +90,51 @@ def course_config_line() -> str:
             'environment.") from exc\n')
 
 
+def db_url(root: str | os.PathLike) -> str:
+    """The gradebook's URL for the course rooted at ``root``.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The course directory; its ``gradebook.db`` is the default (SQLite).
+
+    Returns
+    -------
+    str
+        ``$KMEANS_KIT_DB_URL`` when set, else ``sqlite:///<root>/gradebook.db``.
+
+    Raises
+    ------
+    ValueError
+        If ``$KMEANS_KIT_DB_URL`` is not an ``sqlite://`` or ``postgresql://`` URL; the
+        message says what to set (and never shows a password).
+    """
+    url = os.environ.get(DB_URL_ENV, "").strip()
+    if not url:
+        return f"sqlite:///{Path(root).resolve() / 'gradebook.db'}"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    fix = (f"Set {DB_URL_ENV} to postgresql:///DATABASE (the local socket, as your user), "
+           f"postgresql://USER@HOST:PORT/DATABASE (the password in ~/.pgpass or $PGPASSFILE) "
+           f"or sqlite:////path/to/gradebook.db; or unset it for the course's own "
+           f"gradebook.db (docs/postgresql.md).")
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"{DB_URL_ENV} is not a database URL. {fix}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        hint = " (SQLAlchemy spells it postgresql://)" if backend == "postgres" else ""
+        raise ValueError(f"{DB_URL_ENV}={parsed.render_as_string(hide_password=True)} names "
+                         f"a {backend!r} database{hint}; the gradebook is SQLite or "
+                         f"PostgreSQL. {fix}")
+    if not parsed.database:
+        raise ValueError(f"{DB_URL_ENV}={parsed.render_as_string(hide_password=True)} names "
+                         f"no database. {fix}")
+    return url
+
+
 def configure(c, root: str | os.PathLike) -> None:
     """Fill an nbgrader ``Config`` for the course rooted at ``root``."""
     # Imported here so that ``import grader_config`` stays light.
@@ -117,7 +169,7 @@ def configure(c, root: str | os.PathLike) -> None:
     root = Path(root).resolve()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    c.CourseDirectory.db_url = db_url(root)
     # The student's release has no cell per check: they come from the gradebook when
     # grading, after the cell where the student ran check() (AddCheckCells, below).
     c.GenerateAssignment.preprocessors = [

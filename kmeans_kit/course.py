@@ -143,7 +143,9 @@ class Course:
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        """The gradebook's URL, as nbgrader gets it: ``grader_config.db_url`` (the course's
+        ``gradebook.db``, or ``$KMEANS_KIT_DB_URL``; its ``nbgrader`` runs inherit it)."""
+        return self.config.db_url(self.root)
 
     def path(self, step: str, student: str | None = None) -> Path:
         """``<root>/<step>[/<student>]/<assignment>``, nbgrader's layout."""
@@ -363,8 +365,15 @@ def demo(course_dir: Path, assignments: Path, jobs: int = 2, progress: bool = Tr
     print(f"grades CSV:    {csv_path}")
     print(f"Canvas CSV:    {canvas} (blank where hand-graded answers await a grader)")
     print(f"Gradescope:    {gradescope}/<student>/results.json")
-    print(f"gradebook:     {course.root / 'gradebook.db'}")
+    print(f"gradebook:     {_shown(course.db_url)}")
     return rows
+
+
+def _shown(url: str) -> str:
+    """A database URL to print: its password, if any, masked."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _isolation_used() -> str:
