@@ -200,3 +200,18 @@ def test_a_kernel_that_dies_leaves_no_scratch_behind(course):
         nb, {"metadata": {"path": str(work)}})
     assert "The kernel died" in nb.cells[1].outputs[-1]["evalue"]
     assert made and not os.path.ismount(made[0] / "work") and not made[0].exists()
+
+
+def test_an_unjailed_kernel_never_sees_the_gradebook_password(tmp_path, monkeypatch):
+    """With ALLOW_UNJAILED_GRADING the student's kernel is a plain one: it still gets the
+    judge's environment without the gradebook's URL and libpq's variables."""
+    from kmeans_kit.runner.kernel_channel import GuardedKernelManager
+
+    monkeypatch.setenv("KMEANS_KIT_DB_URL", "postgresql://grader:s3cret@db/kmeans")
+    monkeypatch.setenv("PGPASSWORD", "s3cret")
+    monkeypatch.setenv("KMEANS_KIT_CONTROL", "s3cret")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nprint(sorted(k for k, v in os.environ.items() if 's3cret' in v))")])
+    SurvivingExecute(timeout=30, kernel_manager_class=GuardedKernelManager).preprocess(
+        nb, {"metadata": {"path": str(tmp_path)}})
+    assert nb.cells[0].outputs[0]["text"] == "['KMEANS_KIT_CONTROL']\n"

@@ -331,3 +331,23 @@ def test_runner_is_a_context_manager_that_cleans_up():
         process, tmp = runner._process, runner._tmp
         assert process.poll() is None and os.path.isdir(tmp)
     assert process.poll() is not None and not os.path.exists(tmp)
+
+
+_READS_SECRETS = ("import os\n"
+                  "def assign(X, means):\n"
+                  "    seen = sorted(k for k, v in os.environ.items() if 's3cret' in v)\n"
+                  "    raise RuntimeError(f'secrets seen: {seen}')\n")
+
+
+@pytest.mark.parametrize("jail", [False, True], ids=["unjailed", "jailed"])
+def test_student_code_never_sees_the_gradebook_password(monkeypatch, jail):
+    """Where ALLOW_UNJAILED_GRADING lets student code run without the jail, it still gets
+    the judge's environment without the gradebook's URL and libpq's variables."""
+    monkeypatch.setenv("KMEANS_KIT_DB_URL", "postgresql://grader:s3cret@db/kmeans")
+    monkeypatch.setenv("PGPASSWORD", "s3cret")
+    monkeypatch.setenv("KMEANS_KIT_CONTROL", "s3cret")   # any other variable: passed unjailed
+    with SubmissionRunner(Submission.from_source(_READS_SECRETS), _SLOW_CALLS,
+                          jail=jail) as runner:
+        result = runner("assign", Frame.from_pandas(DF), MEANS)
+    seen = "['KMEANS_KIT_CONTROL']" if not jail else "[]"
+    assert result.raised.message == f"secrets seen: {seen}"

@@ -60,6 +60,7 @@ from .jail import (
     package_dir,
     remove_tree,
     stub_source,
+    unjailed_environment,
 )
 
 # Seconds the parent waits beyond the worker's own per-call timeout before it kills
@@ -223,7 +224,7 @@ class SubmissionRunner:
             cwd = os.path.join(self._tmp, "scratch")
             remove_tree(cwd)   # a restart starts clean
             os.mkdir(cwd)
-            env = dict(os.environ, **env)
+            env = {**unjailed_environment(), **env}
         try:
             self._process = subprocess.Popen(
                 argv, pass_fds=(request_r, response_w), stdin=subprocess.DEVNULL,

@@ -68,6 +68,9 @@ KIT_PACKAGES = ("kmeans_kit", "reference")
 # Variables the jail keeps from the judge's environment; everything else is dropped.
 _PASS_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KMEANS_KIT_PROFILE",
              "NBGRADER_EXECUTION")
+# What even student code run without the jail must not see: the gradebook's URL and
+# libpq's settings may carry a password (grader_config.DB_URL_ENV, docs/postgresql.md).
+_SECRET_ENV = ("KMEANS_KIT_DB_URL", "PG")
 
 
 #: The isolation levels, strongest first (see :class:`Isolation`).
@@ -290,6 +293,13 @@ class Jail:
                 *argv]
 
 
+def unjailed_environment() -> dict[str, str]:
+    """The judge's environment without its secrets, for student code that runs without
+    the jail (allowed by ``ALLOW_UNJAILED_GRADING``); a jail passes only ``_PASS_ENV``."""
+    return {name: value for name, value in os.environ.items()
+            if not name.startswith(_SECRET_ENV)}
+
+
 def remove_tree(path: str | os.PathLike) -> None:
     """Remove a scratch tree of any depth, never crossing into a mount below it.
 
@@ -297,6 +307,9 @@ def remove_tree(path: str | os.PathLike) -> None:
     chain of directories deeper than the recursion limit made it fail and leave the scratch
     behind.
     """
+    if shutil.which("rm") is None:   # Windows: no coreutils, and no mounts to cross
+        shutil.rmtree(path, ignore_errors=True)
+        return
     subprocess.run(["rm", "-rf", "--one-file-system", "--", str(path)], capture_output=True,
                    check=False)
 

@@ -198,3 +198,10 @@ class GuardedKernelManager(AsyncKernelManager):
     """An ``AsyncKernelManager`` whose clients are :class:`GuardedKernelClient`."""
 
     client_class = DottedObjectName("kmeans_kit.runner.kernel_channel.GuardedKernelClient")
+
+    async def _async_pre_start_kernel(self, **kw):
+        # Without the jail, the kernel would inherit the judge's whole environment.
+        from .jail import unjailed_environment
+
+        kw.setdefault("env", unjailed_environment())
+        return await super()._async_pre_start_kernel(**kw)
