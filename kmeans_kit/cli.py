@@ -1,5 +1,6 @@
-"""The kit's command line: ``kmeans-kit demo`` (the main job), ``kmeans-kit release`` and
-``kmeans-kit grade`` (one submission, Gradescope's ``results.json``).
+"""The kit's command line: ``kmeans-kit demo`` (the main job), ``kmeans-kit release``,
+``kmeans-kit grade`` (one submission, Gradescope's ``results.json``) and
+``kmeans-kit gradescope-bundle`` (the autograder zip to upload to Gradescope).
 
 Paths are the instructor's: by default ``assignments/`` and ``course/`` in the
 current directory (``bin/demo`` runs from the checkout's root).
@@ -14,6 +15,7 @@ from pathlib import Path
 
 def main(argv: list[str] | None = None) -> int:
     from . import course
+    from .adapters.gradescope_bundle import DEFAULT_GLIBC
 
     parser = argparse.ArgumentParser(prog="kmeans-kit", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,7 +41,34 @@ def main(argv: list[str] | None = None) -> int:
                                                   "or .py file (whole, or percent-format cells)")
     one.add_argument("--results", type=Path, default=Path("results.json"),
                      help="where to write the results (default: ./results.json)")
+    bundle = sub.add_parser("gradescope-bundle",
+                            help="write the zip to upload as a Gradescope autograder: setup.sh, "
+                                 "run_autograder and a wheelhouse that installs offline "
+                                 "(docs/gradescope.md)")
+    bundle.add_argument("zip", type=Path, help="the zip to write, e.g. autograder.zip")
+    bundle.add_argument("--python-version", default=None,
+                        help="the Python 3.X.Y the wheels are for; setup.sh installs python3.X "
+                             "(default: this interpreter's version)")
+    bundle.add_argument("--glibc", default=DEFAULT_GLIBC,
+                        help="the image's glibc, the newest manylinux tag accepted "
+                             f"(default: {DEFAULT_GLIBC}, Ubuntu 22.04)")
+    bundle.add_argument("--project", type=Path, default=None,
+                        help="the kit's checkout, with constraints.txt and grader_config.py "
+                             "(default: the checkout this kit is installed from)")
     args = parser.parse_args(argv)
+    if args.command == "gradescope-bundle":
+        from .adapters.gradescope_bundle import build_bundle
+
+        try:
+            made = build_bundle(args.zip, args.project, args.python_version, args.glibc)
+        except (ValueError, FileNotFoundError) as exc:
+            parser.error(str(exc))
+        except RuntimeError as exc:   # pip could not build or fetch a wheel: its words
+            print(f"kmeans-kit gradescope-bundle: {exc}", file=sys.stderr)
+            return 1
+        print(f"wrote {made.path}: {made.megabytes:.0f} MB, {len(made.wheels)} wheels for "
+              f"Python {made.python_version}")
+        return 0
     if args.command == "grade":
         from .adapters.gradescope import grade_file
 
