@@ -7,6 +7,9 @@
 * **floor**: bare ``nbgrader autograde`` of the same notebook with the graded
   cells emptied and nbgrader's default preprocessors (no kit step) -- what
   running the notebook under nbgrader costs anyway.
+* **grade**: ``kmeans-kit grade`` of the same notebook to Gradescope's
+  ``results.json`` -- the kit's checks alone, in the jail, without running the
+  notebook (the unit of work of Gradescope or a Kubernetes Indexed Job).
 
 Usage: ``python benchmarks/bench_grading.py [--runs 3] [--student solution]``.
 Prints the median of each and their ratio (target: kit <= 1.3x floor). Run it once more
@@ -18,6 +21,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -69,6 +74,13 @@ def _time(course: Course, student: str) -> float:
     return time.perf_counter() - start
 
 
+def _time_grade(notebook: Path, results: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "kmeans-kit"), "grade", str(notebook),
+                    "--results", str(results)], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -79,18 +91,24 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         kit = _course(Path(tmp) / "kit" / "course", student, floor=False)
         floor = _course(Path(tmp) / "floor" / "course", student, floor=True)
-        times = {"kit": [], "floor": []}
-        for _ in range(args.runs):  # interleaved, so machine load hits both alike
+        submitted = kit.path("submitted", student.student_id) / f"{kit.assignment}.ipynb"
+        times = {"kit": [], "floor": [], "grade": []}
+        for _ in range(args.runs):  # interleaved, so machine load hits all alike
             times["floor"].append(_time(floor, student.student_id))
             times["kit"].append(_time(kit, student.student_id))
+            times["grade"].append(_time_grade(submitted, Path(tmp) / "results.json"))
     kit_s, floor_s = statistics.median(times["kit"]), statistics.median(times["floor"])
+    grade_s = statistics.median(times["grade"])
     print(f"autograde one submission ({args.student}), median of {args.runs} runs:")
     print(f"  floor (bare nbgrader, graded cells emptied): {floor_s:6.1f} s  "
           f"{[round(t, 1) for t in times['floor']]}")
     print(f"  kit   (isolated checks, KitGrader):          {kit_s:6.1f} s  "
           f"{[round(t, 1) for t in times['kit']]}")
+    print(f"  kmeans-kit grade (checks only, no notebook): {grade_s:6.1f} s  "
+          f"{[round(t, 1) for t in times['grade']]}")
     print(f"  ratio kit / floor: {kit_s / floor_s:.2f}x (target <= 1.3x)")
-    return {"kit": kit_s, "floor": floor_s, "ratio": kit_s / floor_s}
+    print(f"  ratio grade / kit: {grade_s / kit_s:.2f}x")
+    return {"kit": kit_s, "floor": floor_s, "grade": grade_s, "ratio": kit_s / floor_s}
 
 
 if __name__ == "__main__":

@@ -11,7 +11,11 @@ import os
 # it is set before scipy is first imported.
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
+import zipfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import matplotlib  # noqa: E402
@@ -76,3 +80,60 @@ def uid_only():
         isolation.cache_clear()
         for folder, mode in opened:
             folder.chmod(mode)
+
+
+# --------------------------------------------------------------------------- the kit as a wheel
+# The Gradescope bundle, built and installed as on Gradescope (tests/test_gradescope_bundle.py):
+# its venv is also the student's install from the wheel, outside the checkout.
+# The root lies under the checkout (``.pytest-tmp/``), not under /tmp: the jail gives student
+# code a /tmp of its own, and the jail's uid must be able to reach the venv.
+@pytest.fixture(scope="session")
+def bundle_workdir():
+    base = ROOT / ".pytest-tmp"
+    base.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bundle-", dir=base))
+    work.chmod(0o755)   # the jail's uid runs the venv below it
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def bundle(bundle_workdir):
+    """The zip, built by the command an instructor runs (the wheelhouse from pip's index
+    or cache), for this interpreter's Python."""
+    kit = Path(sys.executable).parent / "kmeans-kit"
+    done = subprocess.run([str(kit), "gradescope-bundle", "autograder.zip"], cwd=bundle_workdir,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "MB" in done.stdout and f"Python {sys.version.split()[0]}" in done.stdout
+    return bundle_workdir / "autograder.zip"
+
+
+def _offline(argv: list[str]) -> list[str]:
+    """``argv`` without a network, where this machine can make a network namespace."""
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
+    return ["unshare", "--net", *argv] if probe.returncode == 0 else argv
+
+
+@pytest.fixture(scope="session")
+def autograder(bundle, bundle_workdir):
+    """``/autograder`` as Gradescope lays it out: the zip unpacked into source/ with its
+    modes, setup.sh run (its apt part skipped: this machine's Python instead), and
+    run_autograder copied to the root."""
+    root = bundle_workdir / "autograder"
+    source = root / "source"
+    with zipfile.ZipFile(bundle) as archive:
+        for info in archive.infolist():
+            archive.extract(info, source)
+            (source / info.filename).chmod(info.external_attr >> 16 & 0o777)
+    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
+           "KMEANS_KIT_PYTHON": str(python)}
+    done = subprocess.run(_offline([str(source / "setup.sh")]), env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    shutil.copy(source / "run_autograder", root / "run_autograder")
+    (root / "results").mkdir()
+    return root, done.stdout
+
+

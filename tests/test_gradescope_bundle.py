@@ -2,8 +2,8 @@
 Gradescope's ``/autograder``, installed offline from the zip alone, and run on submissions
 (e2e); and the builder's answers to bad input (fast).
 
-The root lies under the checkout (``.pytest-tmp/``), not under /tmp: the jail gives student
-code a /tmp of its own, and the jail's uid must be able to reach the venv.
+The fixtures ``bundle`` and ``autograder`` are in tests/conftest.py: the student's install
+(tests/test_notebook_runs.py, tests/test_student_install.py) uses the same venv.
 """
 
 import json
@@ -12,13 +12,12 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
 import pytest
 from helpers import ROOT
-from test_gradescope import KIT, SUBMISSIONS, _valid
+from test_gradescope import SUBMISSIONS, _valid
 
 from kmeans_kit import cli
 from kmeans_kit.adapters.gradescope_bundle import bundle_config, manylinux_platforms, python_tag
@@ -26,27 +25,6 @@ from kmeans_kit.checks import registry
 
 FULL_MARKS = sum(registry.points().values())
 SCRIPTS = {"setup.sh", "run_autograder", "grade_indexed"}
-
-
-@pytest.fixture(scope="module")
-def workdir():
-    base = ROOT / ".pytest-tmp"
-    base.mkdir(exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="bundle-", dir=base))
-    work.chmod(0o755)   # the jail's uid runs the venv below it
-    yield work
-    shutil.rmtree(work, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def bundle(workdir):
-    """The zip, built by the command an instructor runs (the wheelhouse from pip's index
-    or cache), for this interpreter's Python."""
-    done = subprocess.run([str(KIT), "gradescope-bundle", "autograder.zip"], cwd=workdir,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "MB" in done.stdout and f"Python {sys.version.split()[0]}" in done.stdout
-    return workdir / "autograder.zip"
 
 
 # --------------------------------------------------------------------------- bad input, fast
@@ -82,34 +60,6 @@ def test_the_bundles_config_is_the_courses_with_the_uid_only_jail_allowed():
 
 
 # --------------------------------------------------------------------------- the round trip, e2e
-def _offline(argv: list[str]) -> list[str]:
-    """``argv`` without a network, where this machine can make a network namespace."""
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True)
-    return ["unshare", "--net", *argv] if probe.returncode == 0 else argv
-
-
-@pytest.fixture(scope="module")
-def autograder(bundle, workdir):
-    """``/autograder`` as Gradescope lays it out: the zip unpacked into source/ with its
-    modes, setup.sh run (its apt part skipped: this machine's Python instead), and
-    run_autograder copied to the root."""
-    root = workdir / "autograder"
-    source = root / "source"
-    with zipfile.ZipFile(bundle) as archive:
-        for info in archive.infolist():
-            archive.extract(info, source)
-            (source / info.filename).chmod(info.external_attr >> 16 & 0o777)
-    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
-           "KMEANS_KIT_PYTHON": str(python)}
-    done = subprocess.run(_offline([str(source / "setup.sh")]), env=env, capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    shutil.copy(source / "run_autograder", root / "run_autograder")
-    (root / "results").mkdir()
-    return root, done.stdout
-
-
 def _run_autograder(root: Path, files: dict[str, Path | bytes]) -> dict:
     """Hand in ``files`` (name -> a file to copy, or bytes), run run_autograder as Gradescope
     does (in the root) and read results.json."""
@@ -209,13 +159,13 @@ def test_a_student_who_handed_in_nothing_gets_zero_and_a_message(autograder):
 
 
 @pytest.mark.e2e
-def test_the_indexed_job_entry_point_grades_the_nth_listed_submission(autograder, workdir):
+def test_the_indexed_job_entry_point_grades_the_nth_listed_submission(autograder, bundle_workdir):
     root = autograder[0]
-    submissions, results = workdir / "class", workdir / "class-results"
+    submissions, results = bundle_workdir / "class", bundle_workdir / "class-results"
     (submissions / "ada").mkdir(parents=True, exist_ok=True)
     (submissions / "bob").mkdir(exist_ok=True)
     (submissions / "bob" / "kmeans.pdf").write_bytes(b"%PDF-1.4")
-    listing = workdir / "listing.txt"
+    listing = bundle_workdir / "listing.txt"
     listing.write_text("ada\nbob\n")
     entry = root / "source" / "grade_indexed"
     env = {**os.environ, "AUTOGRADER_ROOT": str(root)}

@@ -1,10 +1,15 @@
-"""The student release, with the solution filled in, runs top to bottom in a real kernel."""
+"""The student release, with the solution filled in, runs top to bottom in a real kernel:
+in the checkout's environment, and as a student runs it with only the kit's wheel installed,
+in a directory of their own."""
 
+import os
 import re
+import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
-from helpers import ASSIGNMENTS, DEMO_CLASS
+from helpers import ASSIGNMENTS, DEMO_CLASS, ROOT
 from nbclient import NotebookClient
 from PIL import Image
 
@@ -20,14 +25,51 @@ def _text(cell) -> str:
                    if out.output_type == "stream")
 
 
-@pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("notebook")
+#: Run by the wheel's venv, in the student's directory: the release, executed in place.
+_EXECUTE = """
+import nbformat, nbclient
+nb = nbformat.read("kmeans.ipynb", as_version=4)
+nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                        resources={"metadata": {"path": "."}}).execute()
+nbformat.write(nb, "kmeans.ipynb")
+"""
+#: The last cell of the run: which kit, and which interpreter, the notebook used.
+WHERE = "import sys, kmeans_kit\nprint(kmeans_kit.__file__)\nprint(sys.executable)"
+
+
+@pytest.fixture(scope="module", params=["checkout", "wheel"])
+def executed(request, tmp_path_factory):
+    """The executed notebook and its directory: run from the checkout's environment, or
+    from a fresh venv with the kit installed from its wheel alone (the Gradescope
+    bundle's, tests/conftest.py), in a directory outside the checkout."""
+    workdir = tmp_path_factory.mktemp(f"notebook-{request.param}")
     solution = DemoStudent.from_file(DEMO_CLASS / "solution.py")
     nb = solution.fill(nbformat.read(str(RELEASE), as_version=4))
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(workdir)}}).execute()
-    return nb, workdir
+    nb.cells.append(nbformat.v4.new_code_cell(WHERE))
+    if request.param == "checkout":
+        NotebookClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(workdir)}}).execute()
+        return nb, workdir
+    venv = request.getfixturevalue("autograder")[0] / "venv"
+    nbformat.write(nb, workdir / "kmeans.ipynb")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run([str(venv / "bin" / "python"), "-c", _EXECUTE], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return nbformat.read(workdir / "kmeans.ipynb", as_version=4), workdir
+
+
+def test_the_kit_and_the_kernel_are_the_environment_s_own(executed, request):
+    """From the wheel, nothing reaches for the checkout: the kernel is the venv's, and the
+    kit its installed copy."""
+    nb, _ = executed
+    kit, python = map(Path, _text(nb.cells[-1]).split())
+    if request.node.callspec.params["executed"] == "wheel":
+        venv = request.getfixturevalue("autograder")[0] / "venv"
+        assert python.parent == venv / "bin" and "site-packages" in kit.parts
+        assert kit.is_relative_to(venv)
+    else:
+        assert kit == ROOT / "kmeans_kit" / "__init__.py"
 
 
 def test_every_cell_runs_without_error(executed):

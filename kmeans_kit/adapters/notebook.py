@@ -17,6 +17,7 @@ that one check in the kernel and raises ``AssertionError`` with the diagnosis.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -29,6 +30,9 @@ CALL_SECONDS = 5.0
 #: The isolation line under every check() report: it runs in the student's own kernel.
 ISOLATION_NOTE = ("(Checked here, in your own kernel: not isolated, so only you can be fooled. "
                   "Grading reruns these checks in the jail.)")
+#: Said where the system has no interval timer (Windows): a call cannot be cut short there.
+NO_TIMER_NOTE = ("(This system cannot stop a function that runs too long: if a check does not "
+                 "finish, interrupt the kernel and look for a loop that never ends.)")
 _WORKER_ENV = "KMEANS_KIT_WORKER"
 _SORRY = ("Sorry: the checker itself failed ({error}). This is not your fault. Please tell "
           "your instructor, quoting this line and the cell you ran ({call}).")
@@ -64,6 +68,8 @@ def check(function: str = "all") -> None:
         settings = load_settings()
         outcomes = _run(namespace, groups, settings)
         text = f"{warning}{render(outcomes, registry.points(settings))}\n{ISOLATION_NOTE}"
+        if not hasattr(signal, "setitimer"):
+            text += f"\n{NO_TIMER_NOTE}"
     except KeyboardInterrupt:
         print(f"{call} was interrupted.")
         return
