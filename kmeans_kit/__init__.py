@@ -20,8 +20,9 @@ The layers, bottom to top (each imports only those below it):
 * :mod:`kmeans_kit.grading`: the engine with the isolated runner;
 * :mod:`kmeans_kit.adapters`: ``check()`` in the notebook, ``pytest --submission``,
   nbgrader's preprocessors;
-* :mod:`kmeans_kit.build`, :mod:`kmeans_kit.course`, :mod:`kmeans_kit.cli`: the
-  assignment built from the registry, the instructor cycle, the command line.
+* :mod:`kmeans_kit.build`, :mod:`kmeans_kit.report`, :mod:`kmeans_kit.course`,
+  :mod:`kmeans_kit.cli`: the assignment built from the registry, the class report, the
+  instructor cycle, the command line.
 """
 
 from .adapters.notebook import check, grade

@@ -1,6 +1,7 @@
 """The kit's command line: ``kmeans-kit demo`` (the main job), ``kmeans-kit release``,
-``kmeans-kit grade`` (one submission, Gradescope's ``results.json``) and
-``kmeans-kit gradescope-bundle`` (the autograder zip to upload to Gradescope).
+``kmeans-kit grade`` (one submission, Gradescope's ``results.json``),
+``kmeans-kit gradescope-bundle`` (the autograder zip to upload to Gradescope) and
+``kmeans-kit report`` (the class report: what the class got wrong).
 
 Paths are the instructor's: by default ``assignments/`` and ``course/`` in the
 current directory (``bin/demo`` runs from the checkout's root).
@@ -9,6 +10,7 @@ current directory (``bin/demo`` runs from the checkout's root).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -55,7 +57,36 @@ def main(argv: list[str] | None = None) -> int:
     bundle.add_argument("--project", type=Path, default=None,
                         help="the kit's checkout, with constraints.txt and grader_config.py "
                              "(default: the checkout this kit is installed from)")
+    rep = sub.add_parser("report", help="the class report: what the class got wrong, from a "
+                                        "course's gradebook or a folder of results.json files")
+    where = rep.add_mutually_exclusive_group()
+    where.add_argument("--course-dir", type=Path, default=Path("course"),
+                       help="the nbgrader course to read (default: ./course)")
+    where.add_argument("--gradescope", type=Path, metavar="DIR",
+                       help="read Gradescope results instead: DIR/<student>/results.json or "
+                            "DIR/<student>.json")
+    rep.add_argument("--out", type=Path, default=None,
+                     help="where to write report.html and report.json (default: "
+                          "<course>/exports/report, or DIR/report)")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        from . import report
+
+        if args.gradescope is not None:
+            students, source = report.from_gradescope(args.gradescope)
+            out = args.out or args.gradescope / "report"
+        else:
+            if not (args.course_dir / "nbgrader_config.py").is_file():
+                parser.error(f"no nbgrader course at {args.course_dir}: pass --course-dir DIR "
+                             f"(the directory of nbgrader_config.py) or --gradescope DIR")
+            students, source = report.from_course(course.Course(args.course_dir))
+            out = args.out or args.course_dir / "exports" / "report"
+        page = report.write(students, source, out)
+        data = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+        print(f"wrote {page} ({data['judged']} of {data['students']} students judged)")
+        for line in report.top(data):
+            print(f"  {line}")
+        return 0
     if args.command == "gradescope-bundle":
         from .adapters.gradescope_bundle import build_bundle
 

@@ -349,6 +349,10 @@ def demo(course_dir: Path, assignments: Path, jobs: int = 2, progress: bool = Tr
     csv_path = course.export_csv()
     canvas = course.export_canvas()
     gradescope = course.export_gradescope(ids)
+    from . import report
+
+    class_report = report.write(*report.from_course(course), course.root / "exports" / "report")
+    mistakes = report.top(json.loads((class_report.parent / "report.json").read_text()))
     rows = {s: part_scores(course.grades(s)) for s in ids}
     print()
     print(grade_table(rows))
@@ -365,6 +369,10 @@ def demo(course_dir: Path, assignments: Path, jobs: int = 2, progress: bool = Tr
     print(f"grades CSV:    {csv_path}")
     print(f"Canvas CSV:    {canvas} (blank where hand-graded answers await a grader)")
     print(f"Gradescope:    {gradescope}/<student>/results.json")
+    print(f"class report:  {class_report}")
+    print("the class's most common misconceptions:")
+    for line in mistakes or ["(none)"]:
+        print(f"  {line}")
     print(f"gradebook:     {_shown(course.db_url)}")
     return rows
 

@@ -147,8 +147,26 @@ class Outcome:
         return self.check_id.split(".", 1)[0]
 
     @property
+    def cause(self) -> str | None:
+        """What made the check fail: the misconception it names, else its message (a crash
+        or a hang reads the same under every check it stops); None for a pass."""
+        if self.passed:
+            return None
+        return self.misconception or self.message
+
+    @property
     def grade_id(self) -> str:
         return grade_id(self.check_id)
+
+
+def kit_version() -> str:
+    """The kit's version, as every record of a grading run states it."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("kmeans-teaching-kit")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def grade_id(check_id: str) -> str:

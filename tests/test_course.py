@@ -19,7 +19,9 @@ from demo_course import REGRADED, STUDENTS
 from helpers import ASSIGNMENTS, DEMO_CLASS, ROOT
 
 import grader_config
+from kmeans_kit import report
 from kmeans_kit.checks import registry
+from kmeans_kit.checks.misconceptions import BY_NAME
 from kmeans_kit.checks.registry import GROUPS as PARTS
 from kmeans_kit.course import Course, DemoStudent, load_demo_class
 
@@ -313,6 +315,48 @@ def test_exports_canvas_gradebook_csv(run):
         assert float(partial[student]["kmeans"]) == pytest.approx(parts["total"][0])
 
 
+def test_the_class_report_counts_what_the_gradebook_holds(run):
+    """The demo writes the class report; its counts are the students' own outcomes, read
+    here from the gradebook and the autograded notebooks, and it prints the three most
+    common misconceptions."""
+    from kmeans_kit import cells
+
+    course, rows, grades, out = run
+    data = json.loads((course.root / "exports" / "report" / "report.json").read_text())
+    assert data["students"] == len(rows)
+    had: dict[str, set[str]] = {}
+    for student in rows:
+        nb = nbformat.read(course.path("autograded", student) / "kmeans.ipynb", as_version=4)
+        assert nb.metadata["kmeans_kit"]["isolation"].startswith(("jail", "uid-only"))
+        for cell in nb.cells:
+            cause = cells.kit_check(cell).get("cause")
+            if cause in BY_NAME and not cause.endswith(".not_implemented"):
+                had.setdefault(cause, set()).add(student)
+    assert {m["misconception"]: set(m["students"]) for m in data["misconceptions"]} == had
+    counts = [m["count"] for m in data["misconceptions"]]
+    assert counts == sorted(counts, reverse=True)
+    judged = {s for s in rows} - {s["student"] for s in data["not_judged"]}
+    for check in data["checks"]:
+        gid = registry.get(check["check"]).grade_id
+        assert check["passed"] == sum(grades[s][gid].score == grades[s][gid].max_score
+                                      for s in judged), check
+    assert data["source"]["isolation"].startswith(("jail", "uid-only"))
+    shown = out.split("the class's most common misconceptions:\n", 1)[1].splitlines()[:3]
+    assert [line.strip() for line in shown] == report.top(data)
+
+
+def test_the_class_report_reads_at_a_glance(run):
+    """In Chromium: the bar chart and the four histograms load as images, and no line is
+    wider than the page."""
+    course, _, _, _ = run
+    facts = page_facts(course.root / "exports" / "report" / "report.html")
+    assert len(facts["images"]) == 5 and all(i["loaded"] for i in facts["images"])
+    assert facts["wide"] == []
+    for heading in ("Misconceptions, most common first", "Checks, the least passed first",
+                    "Points per function"):
+        assert heading in facts["text"]
+
+
 def test_main_job_prints_the_grade_table(run):
     _, rows, _, out = run
     header = next(line for line in out.splitlines() if line.startswith("student"))
@@ -320,5 +364,6 @@ def test_main_job_prints_the_grade_table(run):
     for student, parts in rows.items():
         line = next(line for line in out.splitlines() if line.startswith(student + " "))
         assert line.split()[-1] == f"{parts['total'][0]:g}/{parts['total'][1]:g}"
-    for where in ("feedback HTML:", "grades CSV:", "Canvas CSV:", "Gradescope:"):
+    for where in ("feedback HTML:", "grades CSV:", "Canvas CSV:", "Gradescope:",
+                  "class report:"):
         assert where in out

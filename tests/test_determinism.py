@@ -57,3 +57,43 @@ def test_replaying_generated_cases_gives_what_hypothesis_gives(monkeypatch):
     warm = everything(run_checks(InProcessCaller(buggy), ["assign"], settings=SETTINGS))
     assert warm == cold
     assert any(not row[2] for row in warm)
+
+
+_OUTCOMES_OF_A_MUTANT = """
+import json, sys
+sys.path[:0] = sys.argv[1:]
+if len(sys.argv) > 2:
+    import constants_galore   # a local module full of literals, as a course's code may be
+    import kmeans_kit.adapters.feedback, kmeans_kit.course, browser   # noqa: E401
+from mutants.correct import submission
+from mutants.wrong import (assign_first_two_features, assign_manhattan,
+                           update_truncation)
+from kmeans_kit.checks.engine import run_checks
+from kmeans_kit.runner.inprocess import InProcessCaller
+from kmeans_kit.settings import GradingSettings
+found = []
+for assign, update in ((assign_first_two_features, None), (assign_manhattan, None),
+                       (None, update_truncation)):
+    namespace = submission(**{k: v for k, v in (("assign", assign), ("update", update)) if v})
+    outcomes = run_checks(InProcessCaller(namespace), settings=GradingSettings(max_examples=60))
+    found.append([[o.check_id, o.passed, o.misconception, o.message] for o in outcomes])
+print(json.dumps(found))
+"""
+
+
+def test_what_else_the_grader_has_loaded_changes_no_example(tmp_path):
+    """Hypothesis draws, now and then, a literal found in any module of the process that is
+    not installed (the checkout, a course's own files). What is loaded differs between the
+    notebook, pytest, nbgrader and a wheel install; the generated cases must not."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    literals = ", ".join(f"{v}" for v in (836.567659, 3.0, 1e-07, 4096, -17, 2.5, 0.1, 77.7))
+    (tmp_path / "constants_galore.py").write_text(
+        f"VALUES = [{literals}]\nWORDS = ['x0', 'x1', 'assign']\n")
+    tests = str(Path(__file__).parent)
+    runs = [subprocess.run([sys.executable, "-c", _OUTCOMES_OF_A_MUTANT, tests, *extra],
+                           capture_output=True, text=True, timeout=300, check=True).stdout
+            for extra in ([], [str(tmp_path)])]
+    assert runs[0] == runs[1]

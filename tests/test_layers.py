@@ -18,6 +18,7 @@ LAYERS = [
     ("kmeans_kit.grading",),
     ("kmeans_kit.adapters",),
     ("kmeans_kit.build",),
+    ("kmeans_kit.report",),
     ("kmeans_kit.course",),
     ("kmeans_kit.cli",),
     ("kmeans_kit.__main__", "kmeans_kit"),   # the package itself: exactly, not its modules

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from .. import messages
-from ..protocol import Outcome
+from ..protocol import Outcome, kit_version
 from ..submission import SUFFIXES
 
 
@@ -28,26 +28,34 @@ def test_entry(number: int, name: str, score: float, max_score: float, output: s
             "output": output, "visibility": "visible"}
 
 
-def results(tests: list[dict], output: str, seconds: float = 0.0) -> dict:
-    """A ``results.json`` document: the tests' total as the score."""
-    return {"score": float(sum(test["score"] for test in tests)),
-            "execution_time": round(float(seconds), 3), "output": output,
-            "stdout_visibility": "hidden", "tests": tests}
+def results(tests: list[dict], output: str, seconds: float = 0.0,
+            kit: dict | None = None) -> dict:
+    """A ``results.json`` document: the tests' total as the score; ``kit`` (what graded it,
+    each check's cause) goes in ``extra_data``, which Gradescope keeps and shows no one."""
+    document = {"score": float(sum(test["score"] for test in tests)),
+                "execution_time": round(float(seconds), 3), "output": output,
+                "stdout_visibility": "hidden", "tests": tests}
+    if kit is not None:
+        document["extra_data"] = {"kit": {"version": kit_version(), **kit}}
+    return document
 
 
-def from_outcomes(outcomes: list[Outcome], points: dict[str, float], seconds: float) -> dict:
+def from_outcomes(outcomes: list[Outcome], points: dict[str, float], seconds: float,
+                  isolation: str = "not recorded") -> dict:
     """The results of one graded submission: each check, its points and its message."""
     tests = [test_entry(number, outcome.check_id, points[outcome.check_id] if outcome.passed
                         else 0.0, points[outcome.check_id], messages.failure_text(outcome))
              for number, outcome in enumerate(outcomes, start=1)]
-    return results(tests, messages.summary(outcomes, points), seconds)
+    return results(tests, messages.summary(outcomes, points), seconds, {
+        "isolation": isolation, "causes": {o.check_id: o.cause for o in outcomes}})
 
 
 def refused(why: str, points: dict[str, float]) -> dict:
     """The results of a submission that cannot be graded: every check 0, and why."""
     tests = [test_entry(number, check, 0.0, worth, why)
              for number, (check, worth) in enumerate(points.items(), start=1)]
-    return results(tests, why)
+    return results(tests, why, kit={"isolation": "nothing ran",
+                                    "causes": dict.fromkeys(points, why)})
 
 
 def grade_file(path: str | os.PathLike, results_path: str | os.PathLike,
@@ -86,11 +94,19 @@ def grade_file(path: str | os.PathLike, results_path: str | os.PathLike,
             document = refused(str(exc), points)
         else:
             outcomes = check_submission(submission, settings=settings, jail=jailed)
-            document = from_outcomes(outcomes, points, time.monotonic() - started)
+            document = from_outcomes(outcomes, points, time.monotonic() - started,
+                                     _isolation(jailed))
     Path(results_path).parent.mkdir(parents=True, exist_ok=True)
     Path(results_path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
                                   encoding="utf-8")
     return document
+
+
+def _isolation(jailed: bool) -> str:
+    from ..runner.jail import isolation
+
+    return isolation().describe() if jailed else \
+        "plain subprocess, NOT jailed (allowed by ALLOW_UNJAILED_GRADING)"
 
 
 __all__ = ["from_outcomes", "grade_file", "refused", "results", "test_entry"]

@@ -50,7 +50,7 @@ from traitlets import Bool, Float, Unicode
 
 from .. import cells, sanitize
 from ..messages import failure_text, outcome_line
-from ..protocol import GROUPS, Outcome, grade_id
+from ..protocol import GROUPS, Outcome, grade_id, kit_version
 from ..runner.jail import JAIL, UID_ONLY, isolation
 from ..runner.kernel_channel import (
     MAX_MESSAGE_BYTES,
@@ -158,11 +158,13 @@ class KitGrader(_KitChecks):
         outcomes = self._outcomes(nb, pending)
         for cell in nb.cells:  # what a submission wrote there is not the grader's word
             cell.metadata.pop(cells.KIT, None)
+        # What graded it, for the class report (kmeans_kit/report.py).
+        nb.metadata[cells.KIT] = {"isolation": isolation().describe(), "version": kit_version()}
         for cell_id, cell in graded.items():
             if cell_id in outcomes:
                 outcome = outcomes[cell_id]
                 cell.outputs = [_output(outcome)]
-                cell.metadata[cells.KIT] = {"check": outcome.check_id, "cause": _cause(outcome)}
+                cell.metadata[cells.KIT] = {"check": outcome.check_id, "cause": outcome.cause}
         for cell in nb.cells:
             note = cell.metadata.pop(_REPAIRED, None)
             if note and cell.cell_type == "code":
@@ -560,14 +562,6 @@ def _wanted(nb: NotebookNode) -> list[str]:
     kit_ids = _kit_grade_ids()
     return [kit_ids[cells.grade_id(cell)] for cell in nb.cells
             if cells.is_graded_test(cell) and cells.grade_id(cell) in kit_ids]
-
-
-def _cause(outcome: Outcome) -> str | None:
-    """What made a check fail, for showing each mistake once: the misconception it names,
-    else its message (a crash or a hang reads the same under every check it stops)."""
-    if outcome.passed:
-        return None
-    return outcome.misconception or outcome.message
 
 
 def _output(outcome: Outcome) -> NotebookNode:

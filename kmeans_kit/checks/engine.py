@@ -46,7 +46,7 @@ from .algorithm import LloydChecks
 from .cases import HAND_PICKED, Case, generated
 from .contract import INPUT_JUDGES, Verdict
 from .misconceptions import Evidence, Failure, Misconception, diagnose
-from .profiles import grading
+from .profiles import grading, without_local_constants
 
 #: The generated cases depend on this seed only (not on the engine's source code,
 #: which derandomize alone would hash), so they stay the same across kit releases.
@@ -224,7 +224,8 @@ class _Session:
                 raise _Counterexample()
 
         try:
-            search()
+            with without_local_constants():
+                search()
         except (_Counterexample, _Broken):
             pass
         except Flaky:

@@ -7,9 +7,13 @@ same code gives the same examples -- and the same messages -- on any machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.internal.conjecture import providers
 
 PROFILE_ENV = "KMEANS_KIT_PROFILE"
 DEFAULT_PROFILE = "ci"
@@ -32,6 +36,30 @@ def grading(max_examples: int) -> settings:
     return settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
                     print_blob=False, report_multiple_bugs=False, phases=_PHASES,
                     suppress_health_check=list(HealthCheck))
+
+
+# Hypothesis draws, now and then, a literal found in any module of the process that is not
+# installed (``providers._get_local_constants``: the checkout, a course's own files). What is
+# loaded differs between the notebook, pytest, nbgrader and a wheel install, so the cases
+# the grader generates -- and the messages a student reads -- would differ with it. The
+# grader draws only Hypothesis's own constants. tests/test_determinism.py fails if a
+# Hypothesis release moves this.
+_NO_LOCAL_CONSTANTS = providers.Constants()
+_CONSTANTS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def without_local_constants() -> Iterator[None]:
+    """Generate with no literal taken from the modules this process happens to have loaded."""
+    with _CONSTANTS_LOCK:
+        loaded = providers._get_local_constants
+        providers._get_local_constants = lambda: _NO_LOCAL_CONSTANTS
+        providers.CONSTANTS_CACHE.cache.clear()
+        try:
+            yield
+        finally:
+            providers._get_local_constants = loaded
+            providers.CONSTANTS_CACHE.cache.clear()
 
 
 def load_profile(name: str | None = None) -> str:

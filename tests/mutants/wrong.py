@@ -434,7 +434,9 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
                                  C_NONE | LLOYD),
     "assign.first_two_features": (submission(assign=assign_first_two_features),
                                   {"assign.output", "assign.nearest"}),
-    "update.first_two_features": (submission(update=update_first_two_features), U_ALL),
+    # Keeps an empty cluster's row, so the rule holds; only d = 1 would crash it.
+    "update.first_two_features": (submission(update=update_first_two_features),
+                                  {"update.output", "update.means"}),
     "update.one_based": (submission(update=update_one_based),
                          {"update.means", "update.empty_cluster"} | LLOYD),
     "update.crashes_on_empty": (submission(update=update_crashes_on_empty),
