@@ -473,10 +473,10 @@ def test_an_array_as_column_label_does_not_crash_the_judge():
 def test_a_slow_submission_is_stopped_by_its_whole_budget():
     assert_jailed_by_default()
     total = 4.0   # two legal calls fit, not the dozens a check makes; the test waits it out
-    settings = FAST.with_(limits=Limits(call_seconds=2.0, load_seconds=10.0, memory_mb=1024,
+    settings = FAST.with_(limits=Limits(call_seconds=3.0, load_seconds=10.0, memory_mb=1024,
                                         output_bytes=20_000, total_seconds=total))
     start = time.monotonic()
-    outcomes = check_submission(hostile("slow_assign.py", after_correct=True, SLEEP=1.7),
+    outcomes = check_submission(hostile("slow_assign.py", after_correct=True, SLEEP=1.2),
                                 ("assign",), settings)
     elapsed = time.monotonic() - start
     assert elapsed < total + 25, elapsed
