@@ -19,18 +19,21 @@ from demo_course import REGRADED, STUDENTS
 from helpers import ASSIGNMENTS, DEMO_CLASS, ROOT
 
 import grader_config
+from kmeans_kit import answers
 from kmeans_kit.checks import registry
-from kmeans_kit.checks.registry import GROUPS as PARTS
-from kmeans_kit.course import Course, DemoStudent, load_demo_class
+from kmeans_kit.checks.registry import GROUPS
+from kmeans_kit.course import PARTS, Course, DemoStudent, load_demo_class
 
 pytestmark = pytest.mark.e2e
 
 CHECKS = {registry.get(cid).grade_id: pts for cid, pts in registry.points().items()}
-FULL = sum(CHECKS.values())
+#: The questions about the student's own run: autograded too, in the total.
+ANSWERS = {question.grade_id: question.points for question in answers.QUESTIONS}
+FULL = sum(CHECKS.values()) + sum(ANSWERS.values())
 
 
 def _part_max(part: str) -> float:
-    return sum(p for gid, p in CHECKS.items() if gid.startswith(part + "_"))
+    return sum(p for gid, p in {**CHECKS, **ANSWERS}.items() if gid.startswith(part + "_"))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,7 @@ def test_hang_or_exit_costs_only_that_function_and_lloyd(run, student, broken):
     _, rows, grades, _ = run
     assert rows[student][broken] == (0.0, _part_max(broken))
     assert rows[student]["lloyd"] == (0.0, _part_max("lloyd"))  # the loop needs all three
-    for part in set(PARTS) - {broken, "lloyd"}:
+    for part in set(GROUPS) - {broken, "lloyd"}:
         assert rows[student][part] == (_part_max(part), _part_max(part)), part
 
 
@@ -191,14 +194,15 @@ def test_the_feedback_page_reads_at_a_glance(run, tmp_path):
     every picture loaded, no line wider than the page, each mistake in full once, no hidden
     test, no path of the grader's."""
     course, _, grades, _ = run
-    awaiting = sum(g.max_score for gid, g in grades["solution"].items() if gid not in CHECKS)
+    awaiting = sum(g.max_score for gid, g in grades["solution"].items()
+                   if gid not in CHECKS and gid not in ANSWERS)
     pages = {student: page_facts(_page(course, student))
              for student in ("solution", "tamper_numpy", "hanging_assign")}
     assert f"{FULL:g} / {FULL:g} autograded, {awaiting:g} points awaiting a grader" in \
         pages["solution"]["text"]
     assert "awaiting grading" in pages["solution"]["text"]
     for student, facts in pages.items():
-        for part in PARTS:
+        for part in GROUPS:
             earned = sum(g.score for gid, g in grades[student].items()
                          if gid in CHECKS and gid.startswith(part + "_"))
             assert re.search(rf"\b{part}\s+{earned:g} / {_part_max(part):g}\b",
