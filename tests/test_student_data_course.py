@@ -105,3 +105,22 @@ def test_regrading_gives_identical_scores_and_messages(course):
                 if gid in CHECKS or gid == QUESTION.grade_id} == \
             {gid: (g.score, g.output) for gid, g in second[student].items()
              if gid in CHECKS or gid == QUESTION.grade_id}
+
+
+def test_the_checks_run_the_setup_cells_on_the_notes_data(monkeypatch):
+    """The isolated checks run the notebook's setup cells too: on the notes' data, whoever
+    the student, so a function that (wrongly) reads the notebook's globals is judged the
+    same for everyone."""
+    from kmeans_kit.grading import check_submission
+    from kmeans_kit.submission import Submission
+
+    monkeypatch.setenv(grader_config.SALT_ENV, SALT)
+    monkeypatch.setenv("KMEANS_KIT_STUDENT", "ada")
+    solution = DemoStudent.from_file(DEMO_CLASS / "solution.py")
+    reads_globals = solution.cells["assign_solution"].replace(
+        '    """Index', '    assert seed == 398 and len(df) == 200, seed\n    """Index', 1)
+    assert reads_globals != solution.cells["assign_solution"]
+    nb = DemoStudent("g", "", {"assign_solution": reads_globals}).fill(
+        nbformat.read(str(RELEASE), as_version=4))
+    outcomes = check_submission(Submission.from_notebook(nb), groups=("assign",))
+    assert [o.check_id for o in outcomes if not o.passed] == []
