@@ -64,6 +64,17 @@ CELL_TIMEOUT = 15
 # set them in configure() below, e.g. c.SurvivingExecute.notebook_seconds = 600 or
 # c.JailedKernelManager.memory_mb = 8192.
 
+# --------------------------------------------------------------------------- each student's data
+#: The environment variable that holds the course's salt (kept out of student code).
+SALT_ENV = "KMEANS_KIT_DATA_SALT"
+#: The course's salt: each student's blobs and initial means come from a seed derived from
+#: their id and this (HMAC-SHA256; kmeans_kit/student_data.py), and the questions about
+#: "your run" are judged for that student's data. None (the default): everyone gets the
+#: course notes' data (seed 398). Read from the environment, so the secret is in no file a
+#: student is given (this file ships in the kit's wheel); to let students reproduce their
+#: own data at home, write it here instead (docs/course.md, "Each student's own data").
+STUDENT_DATA_SALT = os.environ.get(SALT_ENV) or None
+
 # --------------------------------------------------------------------------- the jail
 #: Student code (the isolated checks and the notebook's kernel) runs in the jail
 #: (bubblewrap namespaces, an unprivileged uid, rlimits; see kmeans_kit/runner/jail.py).

@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import cells
+from . import answers, cells
 from .checks import registry
 from .settings import GradingSettings
 
@@ -47,6 +47,23 @@ def graded_cell(check: registry.Check, points: int) -> NotebookNode:
     return cell
 
 
+def answer_cell(question: answers.Question) -> NotebookNode:
+    """The graded cell of a question about the student's own data: it records the answer,
+    which the grader judges for that student's data (:mod:`kmeans_kit.answers`)."""
+    noun = "point" if question.points == 1 else "points"
+    names = ", ".join(question.names)
+    source = (f"# Graded: {question.id} ({question.points} {noun}) -- {question.title}.\n"
+              f"# Judged outside your notebook, for your own data; the result appears in "
+              f"your feedback.\n"
+              f"from kmeans_kit.answers import answer\n"
+              f'answer("{question.id}", {names})')
+    cell = nbformat.v4.new_code_cell(source, id=question.grade_id)
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": question.grade_id, "locked": True,
+                                 "points": question.points, "schema_version": 3,
+                                 "solution": False, "task": False}
+    return cell
+
+
 def _group_of(cell: NotebookNode) -> str | None:
     """The registry group whose graded cell this is (by its grade_id), else None."""
     if not cells.is_graded_test(cell):
@@ -63,11 +80,14 @@ def build_notebook(nb: NotebookNode, settings: GradingSettings | None = None) ->
     its checks) or more than one run of them.
     """
     points = registry.points(settings)
+    questions = {question.grade_id: question for question in answers.QUESTIONS}
     built = nbformat.from_dict(nb)   # a copy: the caller's notebook is left alone
     kept, seen = [], []
     for cell in built.cells:
         group = _group_of(cell)
-        if group is None:
+        if cells.is_graded_test(cell) and cells.grade_id(cell) in questions:
+            kept.append(answer_cell(questions[cells.grade_id(cell)]))
+        elif group is None:
             kept.append(cell)
         elif not seen or seen[-1] != group:
             if group in seen:
@@ -99,6 +119,8 @@ def checks_table(settings: GradingSettings | None = None) -> str:
     rows = ["| check | points | what it asks |", "| --- | ---: | --- |"]
     rows += [f"| `{check.id}` | {points[check.id]} | {check.title} |"
              for check in registry.CHECKS]
+    rows += [f"| `{question.id}` | {question.points} | {question.title} (for the student's "
+             f"own data) |" for question in answers.QUESTIONS]
     return "\n".join(rows)
 
 
@@ -117,5 +139,5 @@ def write_docs(path: str | os.PathLike, settings: GradingSettings | None = None)
     return path
 
 
-__all__ = ["build_docs", "build_notebook", "build_source", "checks_table", "graded_cell",
-           "write_docs"]
+__all__ = ["answer_cell", "build_docs", "build_notebook", "build_source", "checks_table",
+           "graded_cell", "write_docs"]

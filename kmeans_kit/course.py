@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import cells
+from . import answers, cells
 from .checks import registry
 from .settings import course_config
 
@@ -267,9 +267,16 @@ def _cell_text(cell) -> str:
     return "\n".join(t.rstrip("\n") for t in text)
 
 
+#: The part of the grade table that holds the questions about the student's own run.
+ANSWER_PART = "answer"
+#: The grade table's parts, in order (``total`` last).
+PARTS = (*registry.GROUPS, ANSWER_PART)
+
+
 def _is_manual(grade: Grade) -> bool:
-    """Graded by hand: every graded cell that is not one of the kit's checks."""
-    return grade.grade_id not in registry.grade_ids()
+    """Graded by hand: every graded cell that is not one of the kit's checks or questions."""
+    return grade.grade_id not in registry.grade_ids() and \
+        grade.grade_id not in {question.grade_id for question in answers.QUESTIONS}
 
 
 def gradescope_results(grades: dict[str, Grade]) -> dict:
@@ -289,8 +296,9 @@ def gradescope_results(grades: dict[str, Grade]) -> dict:
 
 
 def part_scores(grades: dict[str, Grade]) -> dict[str, tuple[float, float]]:
-    """(score, max) of the autograded cells per group of checks, and in ``total``."""
-    parts = {part: [0.0, 0.0] for part in (*registry.GROUPS, "total")}
+    """(score, max) of the autograded cells per group of checks, of the questions about the
+    student's own run (``answer``), and in ``total``."""
+    parts = {part: [0.0, 0.0] for part in (*PARTS, "total")}
     for grade in grades.values():
         part = grade.grade_id.split("_", 1)[0]
         if _is_manual(grade) or part not in parts:
@@ -303,7 +311,7 @@ def part_scores(grades: dict[str, Grade]) -> dict[str, tuple[float, float]]:
 
 def grade_table(rows: dict[str, dict[str, tuple[float, float]]]) -> str:
     """A plain-text table: one row per student, one column per part."""
-    cols = (*registry.GROUPS, "total")
+    cols = (*PARTS, "total")
     width = max(len("student"), *(len(s) for s in rows))
     head = f"{'student':<{width}}  " + "  ".join(f"{c:>9}" for c in cols)
     lines = [head, "-" * len(head)]

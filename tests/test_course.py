@@ -19,20 +19,22 @@ from demo_course import REGRADED, STUDENTS
 from helpers import ASSIGNMENTS, DEMO_CLASS, ROOT
 
 import grader_config
-from kmeans_kit import report
+from kmeans_kit import answers, report
 from kmeans_kit.checks import registry
 from kmeans_kit.checks.misconceptions import BY_NAME
-from kmeans_kit.checks.registry import GROUPS as PARTS
-from kmeans_kit.course import Course, DemoStudent, load_demo_class
+from kmeans_kit.checks.registry import GROUPS
+from kmeans_kit.course import PARTS, Course, DemoStudent, load_demo_class
 
 pytestmark = pytest.mark.e2e
 
 CHECKS = {registry.get(cid).grade_id: pts for cid, pts in registry.points().items()}
-FULL = sum(CHECKS.values())
+#: The questions about the student's own run: autograded too, in the total.
+ANSWERS = {question.grade_id: question.points for question in answers.QUESTIONS}
+FULL = sum(CHECKS.values()) + sum(ANSWERS.values())
 
 
 def _part_max(part: str) -> float:
-    return sum(p for gid, p in CHECKS.items() if gid.startswith(part + "_"))
+    return sum(p for gid, p in {**CHECKS, **ANSWERS}.items() if gid.startswith(part + "_"))
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def test_hang_or_exit_costs_only_that_function_and_lloyd(run, student, broken):
     _, rows, grades, _ = run
     assert rows[student][broken] == (0.0, _part_max(broken))
     assert rows[student]["lloyd"] == (0.0, _part_max("lloyd"))  # the loop needs all three
-    for part in set(PARTS) - {broken, "lloyd"}:
+    for part in set(GROUPS) - {broken, "lloyd"}:
         assert rows[student][part] == (_part_max(part), _part_max(part)), part
 
 
@@ -193,14 +195,15 @@ def test_the_feedback_page_reads_at_a_glance(run, tmp_path):
     every picture loaded, no line wider than the page, each mistake in full once, no hidden
     test, no path of the grader's."""
     course, _, grades, _ = run
-    awaiting = sum(g.max_score for gid, g in grades["solution"].items() if gid not in CHECKS)
+    awaiting = sum(g.max_score for gid, g in grades["solution"].items()
+                   if gid not in CHECKS and gid not in ANSWERS)
     pages = {student: page_facts(_page(course, student))
              for student in ("solution", "tamper_numpy", "hanging_assign")}
     assert f"{FULL:g} / {FULL:g} autograded, {awaiting:g} points awaiting a grader" in \
         pages["solution"]["text"]
     assert "awaiting grading" in pages["solution"]["text"]
     for student, facts in pages.items():
-        for part in PARTS:
+        for part in GROUPS:
             earned = sum(g.score for gid, g in grades[student].items()
                          if gid in CHECKS and gid.startswith(part + "_"))
             assert re.search(rf"\b{part}\s+{earned:g} / {_part_max(part):g}\b",
@@ -228,7 +231,8 @@ def test_a_grader_s_score_replaces_awaiting_grading(run, tmp_path):
 
     course, _, grades, _ = run
     copy = Course(shutil.copytree(course.root, tmp_path / "course", symlinks=True))
-    manual = {gid: g for gid, g in grades["solution"].items() if gid not in CHECKS}
+    manual = {gid: g for gid, g in grades["solution"].items()
+              if gid not in CHECKS and gid not in ANSWERS}
     with Gradebook(copy.db_url) as gradebook:
         for gid, grade in manual.items():   # what formgrader's grade API does
             scored = gradebook.find_grade(gid, "kmeans", "kmeans", "solution")
@@ -277,7 +281,7 @@ def test_exports_csv_and_gradescope(run):
         result = json.loads((course.root / "exports" / "gradescope" / student /
                              "results.json").read_text())
         assert result["score"] == pytest.approx(sum(t["score"] for t in result["tests"]))
-        assert {t["name"] for t in result["tests"]} == set(CHECKS)
+        assert {t["name"] for t in result["tests"]} == set(CHECKS) | set(ANSWERS)
         assert all({"name", "score", "max_score", "output"} <= set(t) for t in result["tests"])
 
 

@@ -13,7 +13,8 @@ LAYERS = [
     ("reference",),
     ("kmeans_kit.protocol", "kmeans_kit.settings", "kmeans_kit.cells", "kmeans_kit.sanitize"),
     ("kmeans_kit.data", "kmeans_kit.notes", "kmeans_kit.plots", "kmeans_kit.submission"),
-    ("kmeans_kit.messages",),
+    ("kmeans_kit.messages", "kmeans_kit.student_data"),
+    ("kmeans_kit.answers",),
     ("kmeans_kit.checks", "kmeans_kit.runner"),   # side by side: neither imports the other
     ("kmeans_kit.grading",),
     ("kmeans_kit.adapters",),

@@ -2,6 +2,7 @@
 in the checkout's environment, and as a student runs it with only the kit's wheel installed,
 in a directory of their own."""
 
+import json
 import os
 import re
 import subprocess
@@ -107,6 +108,21 @@ def test_evaluation_matches_the_notes(executed):
     assert abs(float(scores["random"])) < 0.1
     assert float(blobs) == pytest.approx(1.0)          # the notes' seed recovers the blobs
     assert 0.6 < float(iris) < 0.85                     # species overlap: about 0.75
+
+
+def test_without_a_student_id_the_notebook_shows_the_notes_numbers(executed):
+    """No salt in the course's config (the kit's default), so no student id makes a seed:
+    the notes' seed 398, their initial means, three updates -- and the answer recorded for
+    the question about one's own run is that run's."""
+    nb, _ = executed
+    text = "".join(map(_text, nb.cells))
+    assert "your data's seed: 398" in text
+    mu0 = next(cell for cell in nb.cells if cell.source.startswith("mu0 = "))
+    assert "[[5.56, 5.79],\n       [5.3 , 5.64],\n       [2.26, 1.42],\n       [6.35, 5.63]]" \
+        in mu0.outputs[0]["data"]["text/plain"]
+    assert "stopped after 3 updates" in text
+    recorded = json.loads(re.search(r"^kmeans-kit answer (.*)$", text, re.M).group(1))
+    assert recorded["my_iterations"] == 3 and round(recorded["my_inertia"], 2) == 106.31
 
 
 def test_every_picture_shows_as_an_image(executed):

@@ -20,6 +20,7 @@ from browser import Formgrader, rendered_dom
 from helpers import jailed_run
 from red_team_course import VICTIM
 
+from kmeans_kit import answers
 from kmeans_kit.checks import registry
 from kmeans_kit.course import Course
 from kmeans_kit.runner import cgroup
@@ -27,7 +28,8 @@ from kmeans_kit.runner.jail import JailLimits
 
 pytestmark = pytest.mark.e2e
 
-FULL = float(sum(registry.points().values()))
+#: Every autograded point: the checks and the questions about the student's own run.
+FULL = float(sum(registry.points().values()) + sum(q.points for q in answers.QUESTIONS))
 #: What the red team's scripts leave in a page where they ran.
 PWNED = re.compile(r"data-pwned-([\w-]+)=")
 

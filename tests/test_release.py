@@ -7,6 +7,7 @@ import nbformat
 import pytest
 from helpers import ASSIGNMENTS, DEMO_CLASS, RELEASE, SOURCE
 
+from kmeans_kit import answers
 from kmeans_kit.course import Course, DemoStudent, release_as_myst
 
 SECRETS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "grade(")
@@ -56,11 +57,12 @@ def test_release_holds_no_solution_and_no_hidden_test(shipped):
 
 def test_the_release_shows_check_cells_not_a_placeholder_per_check():
     """The grader adds each check's graded cell from the gradebook (AddCheckCells); the
-    student sees the check cells they run, and only the hand-graded answers carry points."""
+    student sees the check cells they run; only the hand-graded answers and the questions
+    about their own run (kmeans_kit/answers.py) carry points."""
     nb = nbformat.read(str(RELEASE), as_version=4)
     assert set(_nbgrader(nb)) >= {"pitfall_fix", "pitfall_answer"}
     assert {gid for gid, (_, meta) in _nbgrader(nb).items() if meta.get("grade")} == \
-        {"pitfall_fix", "pitfall_answer"}
+        {"pitfall_fix", "pitfall_answer", *(q.grade_id for q in answers.QUESTIONS)}
     calls = [c.source.strip() for c in nb.cells if c.source.strip().startswith("check(")]
     assert calls == ['check("assign")', 'check("update")', 'check("converged")',
                      'check("lloyd")']
@@ -76,7 +78,8 @@ def test_nbgrader_metadata_is_valid_schema_3():
     for gid, (_, meta) in cells.items():
         assert meta["schema_version"] == 3
         if meta["grade"] and not meta["solution"]:
-            assert gid.split("_", 1)[0] in ("assign", "update", "converged", "lloyd")
+            assert gid.split("_", 1)[0] in ("assign", "update", "converged", "lloyd") or \
+                gid in {q.grade_id for q in answers.QUESTIONS}
     manual = {gid for gid, (cell, meta) in cells.items() if meta["grade"] and meta["solution"]}
     assert manual == {"pitfall_fix", "pitfall_answer"}
     assert cells["pitfall_answer"][0].cell_type == "markdown"

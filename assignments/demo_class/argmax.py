@@ -20,3 +20,8 @@ def update(X, labels, means):
 # %% converged_solution
 def converged(old_labels, new_labels):
     return bool(np.array_equal(np.asarray(old_labels), np.asarray(new_labels)))
+
+
+# %% your_run_solution
+my_iterations = len(history) - 1
+my_inertia = history[-1].inertia

@@ -26,3 +26,8 @@ def update(X, labels, means):
 # %% converged_solution
 def converged(old_labels, new_labels):
     return True
+
+
+# %% your_run_solution
+my_iterations = len(history) - 1
+my_inertia = history[-1].inertia

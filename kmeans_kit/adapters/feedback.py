@@ -109,7 +109,12 @@ def _diagnosis(cell: NotebookNode) -> str:
 
 def _label(cell: NotebookNode) -> str:
     """How the summary names a hand-graded cell (``pitfall_answer``: "Written answer:
-    pitfall answer")."""
+    pitfall answer") or a question about the student's own run ("Your data: answer.your_run")."""
+    from ..answers import QUESTIONS
+
+    question = next((q for q in QUESTIONS if q.grade_id == cells.grade_id(cell)), None)
+    if question is not None:
+        return f"Your data: {question.id}"
     words = cells.grade_id(cell).replace("_", " ")
     return ("Written answer: " if cell.cell_type == "markdown" else "Code: ") + words
 

@@ -39,7 +39,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from jupyter_core.utils import ensure_async
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors.sanitize import SanitizeHTML
@@ -160,6 +160,7 @@ class KitGrader(_KitChecks):
             cell.metadata.pop(cells.KIT, None)
         # What graded it, for the class report (kmeans_kit/report.py).
         nb.metadata[cells.KIT] = {"isolation": isolation().describe(), "version": kit_version()}
+        self._judge_answers(graded, resources)
         for cell_id, cell in graded.items():
             if cell_id in outcomes:
                 outcome = outcomes[cell_id]
@@ -172,6 +173,27 @@ class KitGrader(_KitChecks):
             elif note:
                 cell.source = f"{cell.source}\n\n*[{note}]*"
         return nb, resources
+
+    def _judge_answers(self, graded: dict[str, NotebookNode], resources: ResourcesDict) -> None:
+        """Judge the answers about the student's own run against the reference's, for the
+        seed derived here from nbgrader's student id (never from what the kernel says)."""
+        from .. import answers
+        from ..student_data import course_salt, notebook_seed, student_environment, student_run
+
+        questions = [q for q in answers.QUESTIONS if q.grade_id in graded]
+        if not questions:
+            return
+        student = resources.get("nbgrader", {}).get("student")
+        seed = notebook_seed(student_environment(student, course_salt(self.settings_module)))
+        expected = student_run(seed)
+        for question in questions:
+            cell = graded[question.grade_id]
+            text = "".join(out.get("text", "") for out in cell.get("outputs", [])
+                           if out.get("output_type") == "stream" and out.get("name") == "stdout")
+            passed, message = answers.judge(question, answers.read_answer(question, text),
+                                            expected)
+            cell.outputs = [_output(Outcome(question.id, question.title, passed,
+                                            message=message))]
 
     def _outcomes(self, nb: NotebookNode, pending: Future) -> dict[str, Outcome]:
         try:
@@ -211,6 +233,9 @@ class SurvivingExecute(Execute):
       an error output that says so: it is the notebook's doing.
     """
 
+    settings_module = Unicode(
+        "grader_config", help="Module whose STUDENT_DATA_SALT gives each student's seed.",
+    ).tag(config=True)
     notebook_seconds = Float(300.0, help="Wall-clock budget for running one notebook.").tag(
         config=True)
     interrupt_grace = Float(5.0, help="Seconds an interrupted kernel has to answer before it is "
@@ -234,11 +259,24 @@ class SurvivingExecute(Execute):
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
         if not require_jail(self.allow_unjailed, self.allow_uid_only):
             self.kernel_manager_class = GuardedKernelManager
+        self._student_env = _student_env((resources or {}).get("nbgrader", {}).get("student"),
+                                         self.settings_module)
         self._died_in = self._skip_why = None
         self._notebook_output = 0
         self._ends_at = time.monotonic() + self.notebook_seconds
         self._iopub_seconds = self.iopub_timeout
         return super().preprocess(nb, resources, km)
+
+    async def async_start_new_kernel(self, **kwargs):
+        # The student's id and own seed reach the kernel; the rest of the environment is
+        # what it always gets (the jail keeps a short allow-list of it).
+        from ..runner.jail import unjailed_environment
+
+        env = kwargs.get("env") or unjailed_environment()
+        kwargs["env"] = {**env, **getattr(self, "_student_env", {})}
+        return await super().async_start_new_kernel(**kwargs)
+
+    start_new_kernel = run_sync(async_start_new_kernel)
 
     def _remaining(self) -> float:
         return self._ends_at - time.monotonic()
@@ -348,6 +386,13 @@ class SurvivingExecute(Execute):
             self._bad.append(f"a {msg['msg_type']} message nbclient could not use "
                              f"({type(exc).__name__})")
             return None
+
+
+def _student_env(student: str | None, settings_module: str) -> dict[str, str]:
+    """The student's id and own seed, for their kernel (:mod:`kmeans_kit.student_data`)."""
+    from ..student_data import course_salt, student_environment
+
+    return student_environment(student, course_salt(settings_module))
 
 
 def _prompt(cell: NotebookNode, index: int) -> str:

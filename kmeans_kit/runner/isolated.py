@@ -43,8 +43,10 @@ from typing import Any
 
 import numpy as np
 
+from ..data import NOTES_SEED
 from ..protocol import CallResult, FailureKind, Frame, Raised, Returned
 from ..settings import GradingSettings, load_settings, matches
+from ..student_data import SEED_ENV, STUDENT_ENV
 from ..submission import Submission
 from . import wire
 from .calling import FailureBudget
@@ -208,6 +210,9 @@ class SubmissionRunner:
         output = open(capture, "ab")
         env = dict(MPLBACKEND="Agg", PYTHONHASHSEED="0", PYTHONDONTWRITEBYTECODE="1",
                    OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        # The setup cells draw the notes' data here, whoever the student: the checks judge
+        # the functions on inputs of their own, the same for everyone (student_data.py).
+        env.update({SEED_ENV: str(NOTES_SEED), STUDENT_ENV: ""})
         argv = [sys.executable, "-m", WORKER_MODULE, str(request_r), str(response_w)]
         if self.isolation.level == JAIL:   # its scratch is a RAM disk of the jail's own
             self._jailed = self._jail()
@@ -458,10 +463,11 @@ class SubmissionRunner:
 
 # --------------------------------------------------------------------------- the jail's view
 #: The modules of the kit the worker's jail shows: its own plumbing, the data
-#: generator that setup cells use and the notebook's ``check`` (a no-op there).
+#: generator that setup cells use (and the seed they ask for: always the notes' there)
+#: and the notebook's ``check`` (a no-op there).
 #: Every other module of ``kmeans_kit`` is a stub that says it is not available,
 #: and ``reference`` is hidden whole, so no K-means step of the kit can be reached.
-_WORKER_MODULES = ("__init__.py", "data.py", "protocol.py", "settings.py",
+_WORKER_MODULES = ("__init__.py", "data.py", "protocol.py", "settings.py", "student_data.py",
                    "runner/__init__.py", "runner/worker.py", "runner/wire.py",
                    "runner/calling.py", "runner/marshal.py",
                    "adapters/__init__.py", "adapters/notebook.py")

@@ -69,8 +69,9 @@ KIT_PACKAGES = ("kmeans_kit", "reference")
 _PASS_ENV = ("LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KMEANS_KIT_PROFILE",
              "NBGRADER_EXECUTION")
 # What even student code run without the jail must not see: the gradebook's URL and
-# libpq's settings may carry a password (grader_config.DB_URL_ENV, docs/postgresql.md).
-_SECRET_ENV = ("KMEANS_KIT_DB_URL", "PG")
+# libpq's settings may carry a password (grader_config.DB_URL_ENV, docs/postgresql.md), and
+# the course's salt would let student code compute a classmate's data (grader_config.SALT_ENV).
+_SECRET_ENV = ("KMEANS_KIT_DB_URL", "PG", "KMEANS_KIT_DATA_SALT")
 
 
 #: The isolation levels, strongest first (see :class:`Isolation`).

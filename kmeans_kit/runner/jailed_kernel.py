@@ -36,6 +36,7 @@ from pathlib import Path
 
 from traitlets import Float, Integer
 
+from ..student_data import SEED_ENV, STUDENT_ENV
 from .jail import JAIL, Jail, JailLimits, isolation, remove_tree
 from .kernel_channel import GuardedKernelManager
 
@@ -91,8 +92,9 @@ class JailedKernelManager(GuardedKernelManager):
         cmd, kw = await super()._async_pre_start_kernel(**kw)
         jail.prepare()   # after the connection file is written: the kernel must read it
         env = kw.get("env") or {}
+        # The student's id and own seed (never the course's salt: kmeans_kit/student_data.py).
         keep = {name: env[name] for name in ("NBGRADER_EXECUTION", "KMEANS_KIT_PROFILE",
-                                             "MPLBACKEND") if name in env}
+                                             "MPLBACKEND", STUDENT_ENV, SEED_ENV) if name in env}
         # Caches go to the jail's private /tmp, not next to the notebook. joblib (under
         # scikit-learn's KMeans) would look for lscpu to count cores, which the jail has
         # not, and warn in the student's feedback; the jail's processes are bounded anyway.
