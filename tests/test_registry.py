@@ -22,7 +22,7 @@ from helpers import ASSIGNMENTS, ROOT, SOURCE
 from mutants.correct import submission
 from nbgrader.api import Gradebook
 
-from kmeans_kit import build, messages
+from kmeans_kit import answers, build, messages
 from kmeans_kit.adapters import nbgrader as nbgrader_adapter
 from kmeans_kit.adapters import notebook
 from kmeans_kit.checks import registry
@@ -151,7 +151,9 @@ def test_a_change_reaches_the_release(changed, tmp_path):
     released = nbformat.read(str(course.release()), 4)
     # The student's release has no cell per check (the grader adds them from the gradebook);
     # the gradebook holds each with the course's points and the registry's words.
-    assert set(_graded(released)) == {"pitfall_fix", "pitfall_answer"}
+    # (The questions about the student's own run stay: the student fills them in.)
+    assert set(_graded(released)) == {"pitfall_fix", "pitfall_answer",
+                                      *(q.grade_id for q in answers.QUESTIONS)}
     with Gradebook(course.db_url) as gradebook:
         assert gradebook.find_graded_cell("assign_ties", "kmeans", "kmeans").max_score == 5
         assert NEW_TITLE in gradebook.find_source_cell("update_means", "kmeans", "kmeans").source
