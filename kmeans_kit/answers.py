@@ -24,6 +24,8 @@ __all__ = ["MARKER", "QUESTIONS", "Question", "answer", "get", "judge", "read_an
 
 #: The start of the line :func:`answer` prints and the grader reads.
 MARKER = "kmeans-kit answer "
+#: The first words of the judge's line when the notebook recorded no answer.
+NO_ANSWER = "No answer was recorded"
 #: How far a reported inertia may be from the reference's (rounding to one decimal is fine).
 INERTIA_TOLERANCE = 0.05
 
@@ -105,7 +107,7 @@ def judge(question: Question, values: Mapping[str, float] | None,
     The number of updates must be exact; the inertia within :data:`INERTIA_TOLERANCE`.
     """
     if values is None:
-        return False, (f"No answer was recorded: fill in {' and '.join(question.names)} and "
+        return False, (f"{NO_ANSWER}: fill in {' and '.join(question.names)} and "
                        f"run the cell of {question.id}.")
     wrong = []
     for name, field in zip(question.names, question.fields):

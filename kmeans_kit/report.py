@@ -3,7 +3,8 @@
 ``kmeans-kit report`` (and the demo's course cycle) reads the graded outcomes of a whole
 class and writes ``report.html`` with its JSON twin ``report.json``:
 
-* per check, how many students passed it; per function, a histogram of its points;
+* per check (and per question about the student's own run), how many students passed it;
+  per function, a histogram of its points;
 * per misconception, how many students had it and who, its hint, and one minimal case in
   the words the students read; a bar chart of the misconceptions by frequency;
 * failures that no misconception explains, per check;
@@ -35,7 +36,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from . import cells
+from . import answers, cells
 from .checks import registry
 from .checks.misconceptions import BY_NAME
 from .messages import FAIL
@@ -137,6 +138,7 @@ def from_course(course) -> tuple[list[Student], Source]:
                 graded.append(Graded(marked["check"], float(grade.score or 0.0),
                                      float(grade.max_score), _first_line(marked.get("cause")),
                                      _cell_text(cell)))
+            graded += _answers(nb, scores)
             students.append(Student.from_checks(record.id, graded))
     return students, Source("nbgrader course", str(course.root), _most(isolations))
 
@@ -176,6 +178,23 @@ def from_gradescope(folder: str | Path) -> tuple[list[Student], Source]:
     return students, Source("Gradescope results", str(folder), _most(isolations))
 
 
+def _answers(nb, scores: dict) -> list[Graded]:
+    """The questions about the student's own run, as graded checks: their judge's line is
+    the cause of a wrong answer."""
+    found = []
+    texts = {cells.grade_id(cell): _cell_text(cell) for cell in nb.cells}
+    for question in answers.QUESTIONS:
+        grade = scores.get(question.grade_id)
+        if grade is None:
+            continue
+        score, text = float(grade.score or 0.0), texts.get(question.grade_id, "")
+        cause = None if score >= grade.max_score else (
+            "no answer recorded" if answers.NO_ANSWER in text else
+            "an answer that is not what the student's own data give")
+        found.append(Graded(question.id, score, float(grade.max_score), cause, text))
+    return found
+
+
 def _first_line(cause: str | None) -> str | None:
     if cause is None:
         return None
@@ -205,10 +224,11 @@ def summarise(students: Sequence[Student], source: Source) -> dict:
     """The report as plain data (``report.json``): every count the page shows."""
     judged = [s for s in students if s.not_judged is None]
     checks = []
-    for check in registry.CHECKS:
+    for check in (*registry.CHECKS, *answers.QUESTIONS):
         results = [g for s in judged for g in s.checks if g.check_id == check.id]
-        checks.append({"check": check.id, "title": check.title, "graded": len(results),
-                       "passed": sum(g.passed for g in results)})
+        if results or check in registry.CHECKS:   # a question only where it was asked
+            checks.append({"check": check.id, "title": check.title, "graded": len(results),
+                           "passed": sum(g.passed for g in results)})
     functions = {}
     for group in GROUPS:
         worth = sum(p for cid, p in registry.points().items() if cid.startswith(group + "."))

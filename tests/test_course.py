@@ -344,6 +344,10 @@ def test_the_class_report_counts_what_the_gradebook_holds(run):
         gid = registry.get(check["check"]).grade_id
         assert check["passed"] == sum(grades[s][gid].score == grades[s][gid].max_score
                                       for s in judged), check
+    for question in answers.QUESTIONS:   # the question on the student's own run, too
+        row = next(c for c in data["checks"] if c["check"] == question.id)
+        assert row["passed"] == sum(grades[s][question.grade_id].score == question.points
+                                    for s in judged), row
     assert data["source"]["isolation"].startswith(("jail", "uid-only"))
     shown = out.split("the class's most common misconceptions:\n", 1)[1].splitlines()[:3]
     assert [line.strip() for line in shown] == report.top(data)
