@@ -35,8 +35,11 @@ from kmeans_kit.course import Course, DemoStudent
 FLOOR_CONFIG = """\
 load_subconfig(__import__("grader_config").__file__)
 from nbgrader.converters.autograde import Autograde
+from nbgrader.converters.generate_assignment import GenerateAssignment
 for _steps in ("sanitize_preprocessors", "autograde_preprocessors"):
     setattr(c.Autograde, _steps, Autograde.class_traits()[_steps].default())
+# nbgrader's own release too: it keeps the (emptied) graded cells its autograde expects.
+c.GenerateAssignment.preprocessors = GenerateAssignment.class_traits()["preprocessors"].default()
 """
 
 ASSIGNMENTS = Path(__file__).resolve().parents[1] / "assignments"
