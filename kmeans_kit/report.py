@@ -156,7 +156,11 @@ def from_gradescope(folder: str | Path) -> tuple[list[Student], Source]:
     kit = {**{cid: cid for cid in registry.ids()}, **{grade_id(cid): cid for cid in registry.ids()}}
     students, isolations = [], Counter()
     for student_id, path in sorted(found.items()):
-        document = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a Gradescope results.json ({exc}); remove it or "
+                             f"grade that submission again") from None
         recorded = (document.get("extra_data") or {}).get("kit") or {}
         isolations[recorded.get("isolation", "not recorded")] += 1
         causes = recorded.get("causes") or {}

@@ -117,6 +117,22 @@ def test_gradescope_results_give_the_same_report(tmp_path):
         report.from_gradescope(tmp_path / "nowhere")
 
 
+def test_the_command_writes_the_page_and_names_the_most_common(tmp_path, capsys):
+    from kmeans_kit import cli
+
+    for student, failures in FAILURES.items():
+        document = gradescope.from_outcomes(_outcomes(failures), POINTS, 1.0, "a jail")
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "results.json").write_text(json.dumps(document))
+    assert cli.main(["report", "--gradescope", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    assert f"wrote {tmp_path / 'report' / 'report.html'} (5 of 6 students judged)" in said
+    assert said.splitlines()[1].strip().startswith("assign.argmax: 2 students")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(ValueError, match="broken.json is not a Gradescope results.json"):
+        report.from_gradescope(tmp_path)
+
+
 def test_three_hundred_students_read_as_a_summary(tmp_path):
     """At 300 students, the lists of names fold and the page stays small: one case per
     misconception, never one per student."""
