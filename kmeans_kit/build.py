@@ -33,34 +33,33 @@ TABLE_END = "<!-- END CHECKS TABLE -->"
 
 def graded_cell(check: registry.Check, points: int) -> NotebookNode:
     """The hidden graded cell of one check: nbgrader scores it from the kit's outcome."""
-    noun = "point" if points == 1 else "points"
-    source = (f"# Graded: {check.id} ({points} {noun}) -- {check.title}.\n"
-              f"# Decided outside your notebook; the result appears in your feedback.\n"
-              f"### BEGIN HIDDEN TESTS\n"
-              f"from kmeans_kit import grade\n"
-              f'grade("{check.id}")\n'
-              f"### END HIDDEN TESTS")
-    cell = nbformat.v4.new_code_cell(source, id=check.grade_id)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": check.grade_id, "locked": True,
-                                 "points": points, "schema_version": 3, "solution": False,
-                                 "task": False}
-    return cell
+    return _graded(check.id, check.grade_id, check.title, points,
+                   "# Decided outside your notebook; the result appears in your feedback.\n"
+                   "### BEGIN HIDDEN TESTS\n"
+                   "from kmeans_kit import grade\n"
+                   f'grade("{check.id}")\n'
+                   "### END HIDDEN TESTS")
 
 
 def answer_cell(question: answers.Question) -> NotebookNode:
     """The graded cell of a question about the student's own data: it records the answer,
     which the grader judges for that student's data (:mod:`kmeans_kit.answers`)."""
-    noun = "point" if question.points == 1 else "points"
-    names = ", ".join(question.names)
-    source = (f"# Graded: {question.id} ({question.points} {noun}) -- {question.title}.\n"
-              f"# Judged outside your notebook, for your own data; the result appears in "
-              f"your feedback.\n"
-              f"from kmeans_kit.answers import answer\n"
-              f'answer("{question.id}", {names})')
-    cell = nbformat.v4.new_code_cell(source, id=question.grade_id)
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": question.grade_id, "locked": True,
-                                 "points": question.points, "schema_version": 3,
-                                 "solution": False, "task": False}
+    return _graded(question.id, question.grade_id, question.title, question.points,
+                   "# Judged outside your notebook, for your own data; the result appears in "
+                   "your feedback.\n"
+                   "from kmeans_kit.answers import answer\n"
+                   f'answer("{question.id}", {", ".join(question.names)})')
+
+
+def _graded(what: str, grade_id: str, title: str, points: int, body: str) -> NotebookNode:
+    """A locked nbgrader graded cell: a heading line naming ``what`` and its points, then
+    ``body``."""
+    noun = "point" if points == 1 else "points"
+    cell = nbformat.v4.new_code_cell(f"# Graded: {what} ({points} {noun}) -- {title}.\n{body}",
+                                     id=grade_id)
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True,
+                                 "points": points, "schema_version": 3, "solution": False,
+                                 "task": False}
     return cell
 
 

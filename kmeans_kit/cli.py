@@ -10,7 +10,6 @@ current directory (``bin/demo`` runs from the checkout's root).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -81,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"(the directory of nbgrader_config.py) or --gradescope DIR")
             students, source = report.from_course(course.Course(args.course_dir))
             out = args.out or args.course_dir / "exports" / "report"
-        page = report.write(students, source, out)
-        data = json.loads((page.parent / "report.json").read_text(encoding="utf-8"))
+        page, data = report.write(students, source, out)
         print(f"wrote {page} ({data['judged']} of {data['students']} students judged)")
         for line in report.top(data):
             print(f"  {line}")

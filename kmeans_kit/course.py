@@ -359,12 +359,16 @@ def demo(course_dir: Path, assignments: Path, jobs: int = 2, progress: bool = Tr
     gradescope = course.export_gradescope(ids)
     from . import report
 
-    class_report = report.write(*report.from_course(course), course.root / "exports" / "report")
-    mistakes = report.top(json.loads((class_report.parent / "report.json").read_text()))
+    class_report, summary = report.write(*report.from_course(course),
+                                         course.root / "exports" / "report")
+    mistakes = report.top(summary)
     rows = {s: part_scores(course.grades(s)) for s in ids}
     print()
     print(grade_table(rows))
-    print(f"student code ran in: {_isolation_used()}")
+    from .adapters.nbgrader import isolation_used
+    from .runner.jail import isolation
+
+    print(f"student code ran in: {isolation_used(isolation().jailed)}")
     print()
     for student in students:
         print(f"  {student.student_id:<20} {seconds[student.student_id]:5.1f}s  "
@@ -390,14 +394,6 @@ def _shown(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _isolation_used() -> str:
-    from .runner.jail import isolation
-
-    state = isolation()
-    return state.describe() if state.jailed or not course_config().ALLOW_UNJAILED_GRADING else \
-        f"{state.describe()}; allowed by ALLOW_UNJAILED_GRADING in grader_config.py"
 
 
 def release(assignments: Path, docs: Path | None = None) -> Path:

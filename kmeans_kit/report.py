@@ -327,8 +327,10 @@ def histogram(scores: Sequence[float], worth: float, title: str) -> str:
 
 
 # --------------------------------------------------------------------------- writing
-def write(students: Sequence[Student], source: Source, directory: str | Path) -> Path:
-    """Write ``report.html`` and ``report.json`` into ``directory``; return the page."""
+def write(students: Sequence[Student], source: Source,
+          directory: str | Path) -> tuple[Path, dict]:
+    """Write ``report.html`` and ``report.json`` into ``directory``; return the page and
+    the summary (:func:`summarise`) it shows."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     data = summarise(students, source)
@@ -344,7 +346,7 @@ def write(students: Sequence[Student], source: Source, directory: str | Path) ->
     page = environment.get_template("report.html.j2").render(
         report=data, pictures=pictures, fold_at=FOLD_AT)
     (directory / "report.html").write_text(page, encoding="utf-8")
-    return directory / "report.html"
+    return directory / "report.html", data
 
 
 def top(data: dict, n: int = 3) -> list[str]:

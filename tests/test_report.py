@@ -90,7 +90,7 @@ def test_the_page_escapes_what_it_shows_and_runs_no_script(tmp_path):
     hostile = _student("<script>alert(1)</script>",
                        {"assign.nearest": ("assign.argmax",
                                            "Input (<img src=x onerror=alert(2)>)\nboom")})
-    page = report.write([*CLASS, hostile], Source("test", "<b>here</b>"), tmp_path)
+    page, _ = report.write([*CLASS, hostile], Source("test", "<b>here</b>"), tmp_path)
     html = page.read_text()
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
     assert "<img src=x" not in html and "<b>here" not in html
@@ -138,7 +138,7 @@ def test_three_hundred_students_read_as_a_summary(tmp_path):
     misconception, never one per student."""
     many = [_student(f"s{i:03d}", {"assign.nearest": ARGMAX} if i % 3 else {})
             for i in range(300)]
-    page = report.write(many, Source("test", "here"), tmp_path)
+    page, _ = report.write(many, Source("test", "here"), tmp_path)
     html = page.read_text()
     assert "and 188 more</summary>" in html          # 200 names: 12 shown, the rest folded
     assert html.count("Diagnosis (assign.argmax)") == 1

@@ -70,7 +70,7 @@ def grade_file(path: str | os.PathLike, results_path: str | os.PathLike,
     from ..grading import check_submission
     from ..settings import load_settings
     from ..submission import Submission
-    from .nbgrader import require_jail
+    from .nbgrader import isolation_used, require_jail
 
     settings = load_settings(settings_module)
     points = registry.points(settings)
@@ -95,18 +95,11 @@ def grade_file(path: str | os.PathLike, results_path: str | os.PathLike,
         else:
             outcomes = check_submission(submission, settings=settings, jail=jailed)
             document = from_outcomes(outcomes, points, time.monotonic() - started,
-                                     _isolation(jailed))
+                                     isolation_used(jailed))
     Path(results_path).parent.mkdir(parents=True, exist_ok=True)
     Path(results_path).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n",
                                   encoding="utf-8")
     return document
-
-
-def _isolation(jailed: bool) -> str:
-    from ..runner.jail import isolation
-
-    return isolation().describe() if jailed else \
-        "plain subprocess, NOT jailed (allowed by ALLOW_UNJAILED_GRADING)"
 
 
 __all__ = ["from_outcomes", "grade_file", "refused", "results", "test_entry"]

@@ -77,6 +77,14 @@ class JailUnavailable(RuntimeError):
     """Grading was asked to run student code unjailed, and the instructor has not allowed it."""
 
 
+def isolation_used(jailed: bool) -> str:
+    """The isolation student code ran in, as reports state it: ``jailed`` is what
+    :func:`require_jail` answered."""
+    described = isolation().describe()
+    return described if jailed else \
+        f"{described}; allowed by ALLOW_UNJAILED_GRADING in grader_config.py"
+
+
 def require_jail(allow_unjailed: bool, allow_uid_only: bool = False) -> bool:
     """Whether to jail student code: True, or False only when the instructor allowed it.
 

@@ -420,8 +420,6 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "update.integer_truncation": (submission(update=update_truncation),
                                   U_ALL | {"lloyd.fixed_point", "lloyd.inertia"}),
     "update.drops_empty_cluster": (submission(update=update_groupby), {"update.empty_cluster"}),
-    # The notes' blobs and the loop's data are two-dimensional: only the contract's own
-    # cases (one feature, three) show these two.
     "assign.undefined_name": (submission(assign=assign_undefined_name), A_NONE | LLOYD),
     "assign.ragged_result": (submission(assign=assign_ragged), A_ALL | LLOYD),
     "update.ragged_result": (submission(update=update_ragged), U_ALL | LLOYD),
@@ -432,6 +430,8 @@ MUTANTS: dict[str, tuple[dict, set[str]]] = {
     "update.crashes_every_call": (submission(update=update_removed_alias), U_NONE | LLOYD),
     "converged.undefined_name": (submission(converged=converged_undefined_name),
                                  C_NONE | LLOYD),
+    # The notes' blobs and the loop's data are two-dimensional: only the contract's own
+    # cases (one feature, three) show these two.
     "assign.first_two_features": (submission(assign=assign_first_two_features),
                                   {"assign.output", "assign.nearest"}),
     # Keeps an empty cluster's row, so the rule holds; only d = 1 would crash it.
